@@ -1,0 +1,36 @@
+// The algorithm: pure, deterministic, no I/O.
+
+export type { ConfChange, ConfState } from './conf-state.js';
+export type { RaftConfig, ResolvedRaftConfig } from './config.js';
+export { resolveRaftConfig } from './config.js';
+export type { Entry, EntryType, NodeId } from './entry.js';
+export { entryPayloadBytes } from './entry.js';
+export { RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
+export { EMPTY_HARD_STATE, type HardState, hardStateEquals } from './hard-state.js';
+export type { LogReader } from './log-reader.js';
+export { MemoryStorage, type MemoryStorageOptions } from './memory/memory-storage.js';
+export type {
+  AppendRequest,
+  AppendResponse,
+  Heartbeat,
+  HeartbeatResponse,
+  InstallSnapshot,
+  Message,
+  MessageHeader,
+  MessageType,
+  ReadIndexRequest,
+  ReadIndexResponse,
+  TimeoutNow,
+  VoteRequest,
+  VoteResponse,
+} from './message.js';
+// Interfaces the driver composes, and their in-memory implementations.
+export type { LogStorage, StorageUpdate } from './node/log-storage.js';
+export type { AppliedCommand, StateMachine } from './node/state-machine.js';
+export type { Transport, TransportHandler } from './node/transport.js';
+export { quorumSize } from './quorum/majority.js';
+export { type ProposalTicket, RawNode } from './raw-node.js';
+export type { ReadState, Ready, Role, SoftState } from './ready.js';
+export { SeededRandom } from './rng.js';
+export type { Snapshot, SnapshotMeta } from './snapshot.js';
+export type { ProgressState, ProgressStatus, RaftStatus } from './status.js';

@@ -1,0 +1,27 @@
+import type { ConfState } from './conf-state.js';
+import type { Entry } from './entry.js';
+import type { HardState } from './hard-state.js';
+import type { Snapshot } from './snapshot.js';
+
+/**
+ * The core's synchronous, read-only view of what is durable in stable storage.
+ *
+ * The core reads through it and never writes: writes are handed to the driver in a `Ready`.
+ * Invariant: it reflects only writes the driver finished before calling `RawNode.advance`.
+ * Methods throw `RaftError` with `COMPACTED` for indexes behind the snapshot and `UNAVAILABLE`
+ * when the data exists but cannot be read now.
+ */
+export interface LogReader {
+  /** The hard state and membership saved last. */
+  initialState(): { hardState: HardState; confState: ConfState };
+  /** Entries in `[lo, hi)`, stopping early once `maxBytes` of payload is reached (always at least one). */
+  entries(lo: number, hi: number, maxBytes?: number): Entry[];
+  /** Term of the entry at `index`; valid for `firstIndex() - 1 <= index <= lastIndex()`. */
+  term(index: number): number;
+  /** Index of the first entry still in the log (the snapshot index + 1). */
+  firstIndex(): number;
+  /** Index of the last entry in the log (the snapshot index when the log is empty). */
+  lastIndex(): number;
+  /** The latest snapshot; its index is `firstIndex() - 1`. */
+  snapshot(): Snapshot;
+}

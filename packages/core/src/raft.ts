@@ -1,0 +1,857 @@
+import { type RaftConfig, type ResolvedRaftConfig, resolveRaftConfig } from './config.js';
+import type { Entry, NodeId } from './entry.js';
+import { RaftError } from './errors.js';
+import { EMPTY_HARD_STATE, type HardState, hardStateEquals } from './hard-state.js';
+import type {
+  AppendRequest,
+  AppendResponse,
+  Heartbeat,
+  HeartbeatResponse,
+  InstallSnapshot,
+  Message,
+  VoteRequest,
+} from './message.js';
+import { validateMessage } from './message-validation.js';
+import { RaftLog } from './raft-log.js';
+import { ReadOnlyQueue } from './read-only.js';
+import type { ReadState, Ready, Role, SoftState } from './ready.js';
+import { SeededRandom } from './rng.js';
+import type { ProgressStatus, RaftStatus } from './status.js';
+import type { Progress } from './tracker/progress.js';
+import { ProgressTracker } from './tracker/progress-tracker.js';
+
+/**
+ * Deliberate safety bugs, for proving that the simulator's checkers catch them.
+ * Reachable only through `@tsraft/core/testing`; never through {@link RaftConfig}.
+ */
+export interface UnsafeFaults {
+  /** Commit by counting replicas of an entry of an earlier term (breaks Raft §5.4.2, Figure 8). */
+  readonly disableFigure8Rule?: boolean;
+  /** Grant a vote to every up-to-date candidate, even after voting for another in the same term. */
+  readonly grantMultipleVotesPerTerm?: boolean;
+}
+
+/** Heartbeat responses a leader waits for in `snapshot` progress before assuming the snapshot was lost. */
+const SNAPSHOT_RETRY_HEARTBEATS = 20;
+
+type AnyMessage = Message;
+type Outgoing<M extends AnyMessage> = M extends AnyMessage
+  ? Omit<M, 'from' | 'term'> & { term?: number }
+  : never;
+
+/**
+ * The Raft state machine (Raft paper §5, thesis §3, §6, §9). See {@link RawNode} for its public API.
+ * Roles are swapped step functions (`stepLeader`, `stepCandidate`, `stepFollower`) set by `become*`.
+ */
+export class Raft {
+  readonly id: NodeId;
+  private readonly cfg: ResolvedRaftConfig;
+  private readonly rng: SeededRandom;
+  private readonly faults: UnsafeFaults;
+
+  private term = 0;
+  private vote: NodeId | null = null;
+  private leader: NodeId | null = null;
+  private role: Role = 'follower';
+  private readonly log: RaftLog;
+  private readonly tracker: ProgressTracker;
+  private readOnly = new ReadOnlyQueue();
+  private stepRole: (m: Message) => void;
+
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private transferee: NodeId | null = null;
+
+  /** Reads that arrived before this leader committed an entry of its term (thesis §6.4 step 1). */
+  private readsAwaitingCommit: { from: NodeId; requestId: number }[] = [];
+  /** A read round whose heartbeat goes out with the next Ready (one broadcast per batch of reads). */
+  private readHeartbeatDue = false;
+  /** Proposals appended since the last Ready: replicated together when it is taken. */
+  private appendDue = false;
+  /** Uncommitted proposal sizes on the leader, oldest first, for the `maxUncommittedBytes` bound. */
+  private uncommitted: { index: number; bytes: number }[] = [];
+  private uncommittedBytes = 0;
+
+  private messages: Message[] = [];
+  private persistedMessages: Message[] = [];
+  private readStates: ReadState[] = [];
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  private inFlight: Ready | null = null;
+
+  constructor(config: RaftConfig, faults: UnsafeFaults) {
+    this.cfg = resolveRaftConfig(config);
+    this.id = this.cfg.id;
+    this.faults = faults;
+    this.rng = new SeededRandom(this.cfg.randomSeed);
+    const { hardState, confState } = this.cfg.storage.initialState();
+    this.log = new RaftLog(this.cfg.storage, hardState.commit, this.cfg.applied);
+    this.tracker = new ProgressTracker(confState, this.cfg.maxInflightMessages, this.cfg.maxInflightBytes);
+    this.term = hardState.term;
+    this.vote = hardState.vote;
+    this.prevHardState = { term: hardState.term, vote: hardState.vote, commit: this.log.committed };
+    this.stepRole = this.stepFollower;
+    this.becomeFollower(this.term, null);
+    this.prevSoftState = { leader: null, role: 'follower' };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Inputs
+
+  tick(): void {
+    if (this.role === 'leader') this.tickLeader();
+    else this.tickElection();
+  }
+
+  campaign(): void {
+    this.hup(false);
+  }
+
+  propose(data: Uint8Array): { index: number; term: number } {
+    if (!(data instanceof Uint8Array))
+      throw new RaftError('INVALID_ARGUMENT', 'proposal data must be a Uint8Array');
+    if (this.role !== 'leader') {
+      throw new RaftError('NOT_LEADER', `${this.id} is not the leader`, { leader: this.leader });
+    }
+    if (this.transferee !== null) {
+      throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to ${this.transferee}`, {
+        leader: this.transferee,
+      });
+    }
+    const bytes = data.byteLength;
+    const limit = this.cfg.maxUncommittedBytes;
+    if (limit > 0 && this.uncommittedBytes > 0 && this.uncommittedBytes + bytes > limit) {
+      throw new RaftError(
+        'TOO_MANY_UNCOMMITTED',
+        `${this.uncommittedBytes} bytes of proposals are uncommitted (limit ${limit}); retry after a pause`,
+        { leader: this.id },
+      );
+    }
+    const entry: Entry = { term: this.term, index: this.log.lastIndex() + 1, type: 'normal', data };
+    this.log.append([entry]);
+    this.uncommitted.push({ index: entry.index, bytes });
+    this.uncommittedBytes += bytes;
+    this.appendDue = true;
+    return { index: entry.index, term: entry.term };
+  }
+
+  step(m: Message): void {
+    validateMessage(m);
+    if (m.to !== this.id)
+      throw new RaftError('INVALID_ARGUMENT', `message for ${m.to} delivered to ${this.id}`);
+    if (m.from === this.id) throw new RaftError('INVALID_ARGUMENT', `message from ${m.from} to itself`);
+
+    if (m.term > this.term) {
+      if (m.type === 'vote' && !m.leadershipTransfer && this.inLease()) {
+        // A live leader exists: a disruptive candidate (or a removed node) must not depose it (thesis §4.2.3).
+        return;
+      }
+      if (m.type === 'vote' && m.preVote) {
+        // A pre-vote carries a term we have not reached; answering it changes nothing here.
+      } else if (m.type === 'voteResponse' && m.preVote) {
+        // A granted pre-vote carries our own future term; a refusal carries the refuser's newer term.
+        if (!m.granted) this.becomeFollower(m.term, null);
+      } else {
+        const fromLeader = m.type === 'append' || m.type === 'heartbeat' || m.type === 'snapshot';
+        this.becomeFollower(m.term, fromLeader ? m.from : null);
+      }
+    } else if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'append' || m.type === 'heartbeat')) {
+        // A stale leader: answer so it learns the newer term and steps down.
+        this.send({
+          type: 'appendResponse',
+          to: m.from,
+          reject: false,
+          index: 0,
+          rejectHintIndex: 0,
+          rejectHintTerm: 0,
+        });
+      } else if (m.type === 'vote' && m.preVote) {
+        this.send({ type: 'voteResponse', to: m.from, preVote: true, granted: false });
+      }
+      return;
+    }
+
+    if (m.type === 'vote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    this.stepRole(m);
+  }
+
+  readIndex(requestId: number): void {
+    if (!Number.isSafeInteger(requestId) || requestId < 0) {
+      throw new RaftError(
+        'INVALID_ARGUMENT',
+        `requestId must be a non-negative safe integer, got ${requestId}`,
+      );
+    }
+    this.handleReadIndex(this.id, requestId);
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (this.role !== 'leader') {
+      throw new RaftError('NOT_LEADER', `${this.id} is not the leader`, { leader: this.leader });
+    }
+    if (to === this.id) return;
+    if (!this.tracker.isVoter(to)) throw new RaftError('INVALID_ARGUMENT', `${to} is not a voter`);
+    if (this.transferee === to) return;
+    this.transferee = to;
+    // The transfer must finish within an election timeout, or it is abandoned (thesis §3.10).
+    this.electionElapsed = 0;
+    const pr = this.tracker.progress.get(to)!;
+    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
+    else this.sendAppends(to, true);
+  }
+
+  reportUnreachable(peer: NodeId): void {
+    if (this.role !== 'leader') return;
+    const pr = this.tracker.progress.get(peer);
+    if (pr?.state === 'replicate') pr.becomeProbe();
+  }
+
+  reportSnapshot(peer: NodeId, ok: boolean): void {
+    if (this.role !== 'leader') return;
+    const pr = this.tracker.progress.get(peer);
+    if (pr?.state !== 'snapshot') return;
+    if (!ok) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    // Wait for a heartbeat response before probing, so a slow peer is not flooded.
+    pr.probeSent = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ready / advance
+
+  hasReady(): boolean {
+    if (this.inFlight !== null) return false;
+    if (this.appendDue || this.readHeartbeatDue) return true;
+    if (this.messages.length > 0 || this.persistedMessages.length > 0 || this.readStates.length > 0)
+      return true;
+    if (this.role !== this.prevSoftState.role || this.leader !== this.prevSoftState.leader) return true;
+    if (!hardStateEquals(this.hardState(), this.prevHardState)) return true;
+    const unstable = this.log.unstable;
+    if (unstable.nextSnapshot() !== null) return true;
+    if (unstable.offsetInProgress < unstable.offset + unstable.entries.length) return true;
+    return this.log.hasNextCommittedEntries();
+  }
+
+  ready(): Ready {
+    if (this.inFlight !== null)
+      throw new RaftError('INVALID_ARGUMENT', 'ready() called before advance() of the previous Ready');
+    if (this.role === 'leader') {
+      if (this.appendDue) this.bcastAppend(false);
+      if (this.readHeartbeatDue) this.bcastHeartbeat(this.readOnly.lastContext());
+    }
+    this.appendDue = false;
+    this.readHeartbeatDue = false;
+
+    const unstable = this.log.unstable;
+    const hardState = this.hardState();
+    const hardChanged = !hardStateEquals(hardState, this.prevHardState);
+    const softChanged = this.role !== this.prevSoftState.role || this.leader !== this.prevSoftState.leader;
+    const entries = unstable.nextEntries();
+    const snapshot = unstable.nextSnapshot();
+    const ready: Ready = {
+      softState: softChanged ? { leader: this.leader, role: this.role } : null,
+      hardState: hardChanged ? hardState : null,
+      entries,
+      snapshot,
+      committedEntries: this.log.nextCommittedEntries(this.cfg.maxCommittedBytesPerReady),
+      messages: this.messages,
+      persistedMessages: this.persistedMessages,
+      readStates: this.readStates,
+      mustSync:
+        entries.length > 0 ||
+        snapshot !== null ||
+        hardState.term !== this.prevHardState.term ||
+        hardState.vote !== this.prevHardState.vote,
+    };
+    unstable.acceptInProgress();
+    if (ready.softState !== null) this.prevSoftState = ready.softState;
+    this.messages = [];
+    this.persistedMessages = [];
+    this.readStates = [];
+    this.inFlight = ready;
+    return ready;
+  }
+
+  advance(ready: Ready): void {
+    if (ready !== this.inFlight)
+      throw new RaftError('INVALID_ARGUMENT', 'advance() takes the Ready last returned by ready()');
+    this.inFlight = null;
+    const unstable = this.log.unstable;
+    if (ready.snapshot !== null) {
+      unstable.stableSnapshotTo(ready.snapshot.meta.index);
+      this.log.applied = Math.max(this.log.applied, ready.snapshot.meta.index);
+    }
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) unstable.stableTo(lastEntry.index, lastEntry.term);
+    if (ready.hardState !== null) this.prevHardState = ready.hardState;
+    const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
+    if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
+
+    // What could only take effect once durable.
+    if (
+      this.role === 'candidate' &&
+      ready.hardState !== null &&
+      ready.hardState.term === this.term &&
+      ready.hardState.vote === this.id
+    ) {
+      this.poll(this.id, true);
+    }
+    if (this.role === 'leader') {
+      const self = this.tracker.progress.get(this.id);
+      if (self?.maybeUpdate(this.log.stableLastIndex()) && this.maybeCommit()) {
+        this.bcastAppend(true);
+      }
+    }
+  }
+
+  status(): RaftStatus {
+    let progress: Map<NodeId, ProgressStatus> | null = null;
+    if (this.role === 'leader') {
+      progress = new Map();
+      for (const [id, pr] of this.tracker.progress) {
+        progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          inflightMessages: pr.inflights.size,
+          recentActive: pr.recentActive,
+          isLearner: pr.isLearner,
+        });
+      }
+    }
+    return {
+      id: this.id,
+      role: this.role,
+      leader: this.leader,
+      hardState: this.hardState(),
+      applied: this.log.applied,
+      lastIndex: this.log.lastIndex(),
+      transferee: this.transferee,
+      progress,
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Roles
+
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = null;
+    }
+    this.leader = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.electionTicks + this.rng.nextInt(this.cfg.electionTicks);
+    this.transferee = null;
+    this.tracker.resetVotes();
+    this.tracker.resetProgress(0, this.log.lastIndex() + 1);
+    this.appendDue = false;
+    this.readHeartbeatDue = false;
+    this.uncommitted = [];
+    this.uncommittedBytes = 0;
+  }
+
+  private becomeFollower(term: number, leader: NodeId | null): void {
+    const wasLeader = this.role === 'leader';
+    this.reset(term);
+    this.role = 'follower';
+    this.leader = leader;
+    this.stepRole = this.stepFollower;
+    if (wasLeader) this.failPendingReads();
+  }
+
+  private becomePreCandidate(): void {
+    // Changes neither term nor vote (thesis §9.6): a failed pre-vote leaves no trace.
+    this.role = 'preCandidate';
+    this.leader = null;
+    this.tracker.resetVotes();
+    this.stepRole = this.stepCandidate;
+  }
+
+  private becomeCandidate(): void {
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.stepRole = this.stepCandidate;
+    // Our own vote counts once the vote is durable (see advance()).
+  }
+
+  private becomeLeader(): void {
+    this.reset(this.term);
+    this.role = 'leader';
+    this.leader = this.id;
+    this.stepRole = this.stepLeader;
+    const self = this.tracker.progress.get(this.id)!;
+    self.match = this.log.stableLastIndex();
+    self.becomeReplicate();
+    self.recentActive = true;
+    for (const pr of this.tracker.progress.values()) pr.recentActive = pr === self;
+    // Commit an entry of this term so earlier entries commit and ReadIndex becomes safe (Raft §5.4.2, §8).
+    this.log.append([
+      { term: this.term, index: this.log.lastIndex() + 1, type: 'noop', data: new Uint8Array(0) },
+    ]);
+    this.appendDue = true;
+  }
+
+  private hup(transfer: boolean): void {
+    if (this.role === 'leader' || !this.tracker.isVoter(this.id)) return;
+    if (this.cfg.preVote && !transfer) {
+      this.becomePreCandidate();
+      this.electionElapsed = 0;
+      if (this.poll(this.id, true) !== 'pending') return;
+      this.requestVotes(true, false);
+    } else {
+      this.becomeCandidate();
+      this.requestVotes(false, transfer);
+    }
+  }
+
+  private requestVotes(preVote: boolean, transfer: boolean): void {
+    const term = preVote ? this.term + 1 : this.term;
+    const lastLogIndex = this.log.lastIndex();
+    const lastLogTerm = this.log.lastTerm();
+    for (const id of this.tracker.voters) {
+      if (id === this.id) continue;
+      this.send({
+        type: 'vote',
+        to: id,
+        term,
+        preVote,
+        lastLogIndex,
+        lastLogTerm,
+        leadershipTransfer: transfer,
+      });
+    }
+  }
+
+  /** Records a vote and acts on the tally: win, lose or keep waiting. */
+  private poll(from: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+    const result = this.tracker.recordVote(from, granted);
+    if (result === 'won') {
+      if (this.role === 'preCandidate') {
+        this.becomeCandidate();
+        this.requestVotes(false, false);
+      } else {
+        this.becomeLeader();
+      }
+    } else if (result === 'lost') {
+      this.becomeFollower(this.term, null);
+    }
+    return result;
+  }
+
+  private inLease(): boolean {
+    return this.cfg.checkQuorum && this.leader !== null && this.electionElapsed < this.cfg.electionTicks;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Ticks
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.tracker.isVoter(this.id) && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.hup(false);
+    }
+  }
+
+  private tickLeader(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTicks) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) {
+        if (!this.tracker.quorumActive(this.id)) {
+          // Thesis §6.2: a leader cut off from a quorum steps down, so clients look elsewhere.
+          this.becomeFollower(this.term, null);
+          return;
+        }
+        this.tracker.resetRecentActive(this.id);
+      }
+      this.transferee = null;
+    }
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
+      this.heartbeatElapsed = 0;
+      this.bcastHeartbeat(this.readOnly.lastContext());
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Step functions
+
+  private handleVoteRequest(m: VoteRequest): void {
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.leader === null) ||
+      (m.preVote && m.term > this.term) ||
+      this.faults.grantMultipleVotesPerTerm === true;
+    if (canVote && this.log.isUpToDate(m.lastLogIndex, m.lastLogTerm)) {
+      this.send({ type: 'voteResponse', to: m.from, term: m.term, preVote: m.preVote, granted: true });
+      if (!m.preVote) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: 'voteResponse', to: m.from, preVote: m.preVote, granted: false });
+    }
+  }
+
+  private readonly stepFollower = (m: Message): void => {
+    switch (m.type) {
+      case 'append':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case 'snapshot':
+        this.electionElapsed = 0;
+        this.leader = m.from;
+        this.handleSnapshot(m);
+        return;
+      case 'timeoutNow':
+        this.hup(true);
+        return;
+      case 'readIndex':
+        this.send({ type: 'readIndexResponse', to: m.from, requestId: m.requestId, index: 0 });
+        return;
+      case 'readIndexResponse':
+        this.readStates.push(
+          m.index > 0
+            ? { requestId: m.requestId, ok: true, index: m.index }
+            : { requestId: m.requestId, ok: false, code: 'NOT_LEADER', leader: this.leader },
+        );
+        return;
+      default:
+        return;
+    }
+  };
+
+  private readonly stepCandidate = (m: Message): void => {
+    switch (m.type) {
+      case 'append':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        return;
+      case 'heartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        return;
+      case 'snapshot':
+        this.becomeFollower(m.term, m.from);
+        this.handleSnapshot(m);
+        return;
+      case 'voteResponse':
+        if (m.preVote === (this.role === 'preCandidate')) this.poll(m.from, m.granted);
+        return;
+      case 'readIndex':
+        this.send({ type: 'readIndexResponse', to: m.from, requestId: m.requestId, index: 0 });
+        return;
+      default:
+        return;
+    }
+  };
+
+  private readonly stepLeader = (m: Message): void => {
+    switch (m.type) {
+      case 'appendResponse':
+        this.handleAppendResponse(m);
+        return;
+      case 'heartbeatResponse':
+        this.handleHeartbeatResponse(m);
+        return;
+      case 'readIndex':
+        this.handleReadIndex(m.from, m.requestId);
+        return;
+      default:
+        return;
+    }
+  };
+
+  // ---------------------------------------------------------------------------------------------
+  // Follower side of replication
+
+  private handleAppend(m: AppendRequest): void {
+    if (m.prevLogIndex < this.log.committed) {
+      this.send({
+        type: 'appendResponse',
+        to: m.from,
+        reject: false,
+        index: this.log.committed,
+        rejectHintIndex: 0,
+        rejectHintTerm: 0,
+      });
+      return;
+    }
+    if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
+      const lastNew = this.log.appendAfterMatch(m.prevLogIndex, m.entries);
+      this.log.commitTo(Math.min(m.commit, lastNew));
+      this.send({
+        type: 'appendResponse',
+        to: m.from,
+        reject: false,
+        index: lastNew,
+        rejectHintIndex: 0,
+        rejectHintTerm: 0,
+      });
+      return;
+    }
+    // Fast back-off (Raft §5.3): point the leader at our last entry that can possibly match.
+    const hint = this.log.findConflictByTerm(Math.min(m.prevLogIndex, this.log.lastIndex()), m.prevLogTerm);
+    this.send({
+      type: 'appendResponse',
+      to: m.from,
+      reject: true,
+      index: m.prevLogIndex,
+      rejectHintIndex: hint.index,
+      rejectHintTerm: hint.term,
+    });
+  }
+
+  private handleHeartbeat(m: Heartbeat): void {
+    this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
+    this.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
+  }
+
+  private handleSnapshot(m: InstallSnapshot): void {
+    const { index, term } = m.snapshot.meta;
+    if (index <= this.log.committed) {
+      this.send({
+        type: 'appendResponse',
+        to: m.from,
+        reject: false,
+        index: this.log.committed,
+        rejectHintIndex: 0,
+        rejectHintTerm: 0,
+      });
+      return;
+    }
+    if (this.log.matchTerm(index, term)) {
+      // We hold the entry the snapshot ends with, so our log already contains it: just commit.
+      this.log.commitTo(index);
+    } else {
+      this.log.restore(m.snapshot);
+      this.tracker.setConf(m.snapshot.meta.conf, this.log.lastIndex());
+    }
+    this.send({
+      type: 'appendResponse',
+      to: m.from,
+      reject: false,
+      index: this.log.committed,
+      rejectHintIndex: 0,
+      rejectHintTerm: 0,
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Leader side of replication
+
+  private handleAppendResponse(m: AppendResponse): void {
+    const pr = this.tracker.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    if (m.reject) {
+      const probeFrom =
+        m.rejectHintTerm > 0
+          ? this.log.findConflictByTerm(m.rejectHintIndex, m.rejectHintTerm).index
+          : m.rejectHintIndex;
+      if (pr.maybeDecreaseTo(m.index, probeFrom)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppends(m.from, true);
+      }
+      return;
+    }
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(m.index)) return;
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'snapshot' && pr.match >= pr.pendingSnapshot) pr.becomeReplicate();
+    else if (pr.state === 'replicate') pr.inflights.freeTo(m.index);
+
+    if (this.maybeCommit()) this.bcastAppend(true);
+    else if (wasPaused || pr.match < this.log.lastIndex()) this.sendAppends(m.from, false);
+
+    if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
+      this.send({ type: 'timeoutNow', to: m.from });
+    }
+  }
+
+  private handleHeartbeatResponse(m: HeartbeatResponse): void {
+    const pr = this.tracker.progress.get(m.from);
+    if (pr === undefined) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    if (pr.state === 'snapshot' && ++pr.heartbeatsSinceSnapshot >= SNAPSHOT_RETRY_HEARTBEATS) {
+      // The snapshot (or its answer) was probably lost; probe again, which resends it if still needed.
+      pr.becomeProbe();
+    }
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, true);
+
+    if (m.context !== 0) {
+      for (const read of this.readOnly.recvAck(m.from, m.context, this.tracker.voters)) {
+        this.answerRead(read.from, read.requestId, read.index);
+      }
+    }
+  }
+
+  /** Commits up to the highest index on a majority, if it is of the current term (Raft §5.4.2). */
+  private maybeCommit(): boolean {
+    const index = this.tracker.committedIndex();
+    if (index <= this.log.committed) return false;
+    if (this.faults.disableFigure8Rule !== true && this.log.term(index) !== this.term) return false;
+    this.log.commitTo(index);
+    while (this.uncommitted.length > 0 && this.uncommitted[0]!.index <= index) {
+      this.uncommittedBytes -= this.uncommitted.shift()!.bytes;
+    }
+    if (this.readsAwaitingCommit.length > 0 && this.committedInCurrentTerm()) {
+      const waiting = this.readsAwaitingCommit;
+      this.readsAwaitingCommit = [];
+      for (const read of waiting) this.handleReadIndex(read.from, read.requestId);
+    }
+    return true;
+  }
+
+  private bcastAppend(sendIfEmpty: boolean): void {
+    for (const id of this.tracker.progress.keys()) {
+      if (id !== this.id) this.sendAppends(id, sendIfEmpty);
+    }
+  }
+
+  /** Sends what the window allows to `to`: one message in probe, as many as fit in replicate. */
+  private sendAppends(to: NodeId, sendIfEmpty: boolean): void {
+    if (!this.maybeSendAppend(to, sendIfEmpty)) return;
+    while (this.maybeSendAppend(to, false)) {
+      // keep filling the in-flight window
+    }
+  }
+
+  private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.tracker.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevLogIndex = pr.next - 1;
+    const prevLogTerm = this.log.term(prevLogIndex);
+    if (prevLogTerm === undefined) return this.sendSnapshot(to, pr);
+    let entries: Entry[];
+    try {
+      entries = this.log.slice(
+        pr.next,
+        this.log.lastIndex() + 1,
+        this.cfg.maxMessageBytes || Number.POSITIVE_INFINITY,
+      );
+    } catch (error) {
+      if (error instanceof RaftError && error.code === 'COMPACTED') return this.sendSnapshot(to, pr);
+      if (error instanceof RaftError && error.code === 'UNAVAILABLE') return false;
+      throw error;
+    }
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    let bytes = 0;
+    for (const entry of entries) bytes += entry.data.byteLength;
+    this.send({ type: 'append', to, prevLogIndex, prevLogTerm, entries, commit: this.log.committed });
+    pr.sentEntries(prevLogIndex + entries.length, entries.length, bytes);
+    return true;
+  }
+
+  private sendSnapshot(to: NodeId, pr: Progress): boolean {
+    // Only to a peer we have heard from: a snapshot to a dead peer is wasted work.
+    if (!pr.recentActive) return false;
+    let snapshot: ReturnType<RaftLog['snapshot']>;
+    try {
+      snapshot = this.log.snapshot();
+    } catch (error) {
+      if (error instanceof RaftError && error.code === 'UNAVAILABLE') return false;
+      throw error;
+    }
+    if (snapshot.meta.index === 0) return false;
+    this.send({ type: 'snapshot', to, snapshot });
+    pr.becomeSnapshot(snapshot.meta.index);
+    return false;
+  }
+
+  private bcastHeartbeat(context: number): void {
+    for (const [id, pr] of this.tracker.progress) {
+      if (id === this.id) continue;
+      this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), context });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Linearizable reads (thesis §6.4)
+
+  private handleReadIndex(from: NodeId, requestId: number): void {
+    if (this.role !== 'leader') {
+      if (from !== this.id) {
+        this.send({ type: 'readIndexResponse', to: from, requestId, index: 0 });
+      } else if (this.leader !== null && this.leader !== this.id) {
+        this.send({ type: 'readIndex', to: this.leader, requestId });
+      } else {
+        this.readStates.push({ requestId, ok: false, code: 'NOT_LEADER', leader: this.leader });
+      }
+      return;
+    }
+    if (!this.committedInCurrentTerm()) {
+      this.readsAwaitingCommit.push({ from, requestId });
+      return;
+    }
+    if (this.tracker.voters.length === 1 && this.tracker.isVoter(this.id)) {
+      this.answerRead(from, requestId, this.log.committed);
+      return;
+    }
+    this.readOnly.add(from, requestId, this.log.committed, this.id);
+    this.readHeartbeatDue = true;
+  }
+
+  private answerRead(from: NodeId, requestId: number, index: number): void {
+    if (from === this.id) this.readStates.push({ requestId, ok: true, index });
+    else this.send({ type: 'readIndexResponse', to: from, requestId, index });
+  }
+
+  private failPendingReads(): void {
+    const pending = [...this.readOnly.drain(), ...this.readsAwaitingCommit];
+    this.readsAwaitingCommit = [];
+    this.readOnly = new ReadOnlyQueue();
+    for (const read of pending) {
+      if (read.from === this.id) {
+        this.readStates.push({
+          requestId: read.requestId,
+          ok: false,
+          code: 'NOT_LEADER',
+          leader: this.leader,
+        });
+      } else {
+        this.send({ type: 'readIndexResponse', to: read.from, requestId: read.requestId, index: 0 });
+      }
+    }
+  }
+
+  private committedInCurrentTerm(): boolean {
+    return this.log.term(this.log.committed) === this.term;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Output
+
+  private hardState(): HardState {
+    if (this.term === 0 && this.vote === null && this.log.committed === 0) return EMPTY_HARD_STATE;
+    return { term: this.term, vote: this.vote, commit: this.log.committed };
+  }
+
+  /**
+   * Queues a message. Acknowledgements (votes, append responses) promise durable state, so they wait
+   * for the Ready's write; everything else may leave at once.
+   */
+  private send(partial: Outgoing<AnyMessage>): void {
+    const m = { ...partial, from: this.id, term: partial.term ?? this.term } as Message;
+    if (m.type === 'voteResponse' || m.type === 'appendResponse') this.persistedMessages.push(m);
+    else this.messages.push(m);
+  }
+}

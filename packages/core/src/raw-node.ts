@@ -1,0 +1,121 @@
+import type { RaftConfig } from './config.js';
+import type { NodeId } from './entry.js';
+import type { Message } from './message.js';
+import { Raft, type UnsafeFaults } from './raft.js';
+import type { Ready } from './ready.js';
+import type { RaftStatus } from './status.js';
+
+/** Where a proposal landed in the leader's log; the driver matches it against applied entries. */
+export interface ProposalTicket {
+  readonly index: number;
+  readonly term: number;
+}
+
+/**
+ * The whole Raft algorithm behind one synchronous, deterministic API: no I/O, no timers, no clock.
+ *
+ * Feed it `tick()`s and peer messages (`step`), make requests (`propose`, `readIndex`,
+ * `transferLeadership`), then take what it asks for with `ready()`, do it (see {@link Ready} for the
+ * order) and acknowledge with `advance(ready)`.
+ *
+ * @example
+ * ```ts
+ * const node = new RawNode({ id: 'n1', storage, randomSeed: 42 });
+ * node.tick();
+ * if (node.hasReady()) {
+ *   const ready = node.ready();
+ *   // send ready.messages, persist, send ready.persistedMessages, apply ready.committedEntries
+ *   node.advance(ready);
+ * }
+ * ```
+ */
+export class RawNode {
+  private readonly raft: Raft;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config, {});
+  }
+
+  /** @internal Builds a node with test-only faults; reachable only from `@tsraft/core/testing`. */
+  static withFaults(config: RaftConfig, faults: UnsafeFaults): RawNode {
+    const node = new RawNode(config);
+    (node as unknown as { raft: Raft }).raft = new Raft(config, faults);
+    return node;
+  }
+
+  /** This node's id. */
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** Advances the logical clock by one tick: election timeouts, heartbeats, check-quorum. */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (pre-vote first when enabled). Does nothing on a leader or a learner. */
+  campaign(): void {
+    this.raft.campaign();
+  }
+
+  /**
+   * Appends a command to the leader's log; it is replicated with every other proposal made before the
+   * next `ready()` (one append, one message per follower).
+   * @throws RaftError `NOT_LEADER`, `TRANSFER_IN_PROGRESS` or `TOO_MANY_UNCOMMITTED`.
+   */
+  propose(data: Uint8Array): ProposalTicket {
+    return this.raft.propose(data);
+  }
+
+  /**
+   * Hands a peer message to the algorithm. Messages from stale terms and from unknown senders are
+   * ignored as Raft prescribes.
+   * @throws RaftError `INVALID_ARGUMENT` when the message is malformed (it changes no state).
+   */
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  /**
+   * Asks for a linearizable read index (thesis §6.4). The answer arrives in `Ready.readStates` with the
+   * same `requestId`: once the state machine has applied that index, a read of it is linearizable.
+   */
+  readIndex(requestId: number): void {
+    this.raft.readIndex(requestId);
+  }
+
+  /** Moves leadership to `to`: it is caught up, then told to campaign at once (thesis §3.10). */
+  transferLeadership(to: NodeId): void {
+    this.raft.transferLeadership(to);
+  }
+
+  /** Tells the leader a message to `peer` was not delivered, so it probes instead of streaming. */
+  reportUnreachable(peer: NodeId): void {
+    this.raft.reportUnreachable(peer);
+  }
+
+  /** Tells the leader whether the snapshot it sent to `peer` was installed. */
+  reportSnapshot(peer: NodeId, ok: boolean): void {
+    this.raft.reportSnapshot(peer, ok);
+  }
+
+  /** Whether `ready()` has anything to hand out. */
+  hasReady(): boolean {
+    return this.raft.hasReady();
+  }
+
+  /** Collects what to persist, send and apply. Call `advance(ready)` once it is handled. */
+  ready(): Ready {
+    return this.raft.ready();
+  }
+
+  /** Acknowledges that `ready` was handled as its contract says: written, synced, sent and applied. */
+  advance(ready: Ready): void {
+    this.raft.advance(ready);
+  }
+
+  /** A snapshot of the node's state, for monitoring and tests. */
+  status(): RaftStatus {
+    return this.raft.status();
+  }
+}

@@ -1,0 +1,30 @@
+import type { NodeId } from './entry.js';
+import type { HardState } from './hard-state.js';
+import type { Role } from './ready.js';
+
+/** How the leader is replicating to one follower (see docs/design.md for the state diagram). */
+export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+/** The leader's view of one member's log. */
+export interface ProgressStatus {
+  readonly match: number;
+  readonly next: number;
+  readonly state: ProgressState;
+  readonly inflightMessages: number;
+  readonly recentActive: boolean;
+  readonly isLearner: boolean;
+}
+
+/** A point-in-time view of a node's core. */
+export interface RaftStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly leader: NodeId | null;
+  readonly hardState: HardState;
+  readonly applied: number;
+  readonly lastIndex: number;
+  /** Leadership transfer target, while one is in progress. */
+  readonly transferee: NodeId | null;
+  /** Per-member progress, only on the leader. */
+  readonly progress: ReadonlyMap<NodeId, ProgressStatus> | null;
+}
