@@ -14,6 +14,7 @@ import type { NodeId } from './entry.js';
  * | `INVALID_CONFIG` | a configuration value is out of range | no |
  * | `INVALID_ARGUMENT` | a call's argument is malformed | no |
  * | `TIMEOUT` | the operation's deadline passed; a proposal may or may not have been applied | maybe |
+ * | `OUTCOME_UNKNOWN` | the proposal's fate cannot be known here (e.g. its entry arrived inside a snapshot); it may or may not have been applied | maybe |
  * | `ABORTED` | the caller's AbortSignal fired; a proposal may or may not have been applied | maybe |
  * | `STOPPED` | the node is closed or crashed | no |
  * | `STORAGE_FAILED` | a write or sync to stable storage failed; the node stopped | no |
@@ -28,6 +29,7 @@ export type RaftErrorCode =
   | 'INVALID_CONFIG'
   | 'INVALID_ARGUMENT'
   | 'TIMEOUT'
+  | 'OUTCOME_UNKNOWN'
   | 'ABORTED'
   | 'STOPPED'
   | 'STORAGE_FAILED';

@@ -9,6 +9,7 @@ export { RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.j
 export { EMPTY_HARD_STATE, type HardState, hardStateEquals } from './hard-state.js';
 export type { LogReader } from './log-reader.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory/memory-storage.js';
+export { createMemoryNetwork, type MemoryNetwork } from './memory/memory-transport.js';
 export type {
   AppendRequest,
   AppendResponse,
@@ -26,6 +27,11 @@ export type {
 } from './message.js';
 // Interfaces the driver composes, and their in-memory implementations.
 export type { LogStorage, StorageUpdate } from './node/log-storage.js';
+// The driver: runs a RawNode with a timer, a transport, storage and a state machine (does I/O).
+export { createNode, type LeaderChangeListener, type NodeStatus, type RaftNode } from './node/node.js';
+export type { NodeLogger, NodeLogLevel } from './node/node-logger.js';
+export type { NodeOptions, NodeRaftKnobs } from './node/node-options.js';
+export type { OperationOptions } from './node/operation.js';
 export type { AppliedCommand, StateMachine } from './node/state-machine.js';
 export type { Transport, TransportHandler } from './node/transport.js';
 export { quorumSize } from './quorum/majority.js';

@@ -1,0 +1,501 @@
+import { resolveRaftConfig } from '../config.js';
+import type { Entry, NodeId } from '../entry.js';
+import { RaftError, type RaftErrorCode } from '../errors.js';
+import type { Message } from '../message.js';
+import { RawNode } from '../raw-node.js';
+import type { Ready, SoftState } from '../ready.js';
+import type { RaftStatus } from '../status.js';
+import { logTo, type NodeLogger, type NodeLogLevel } from './node-logger.js';
+import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.js';
+import { type OperationOptions, type OperationWording, runOperation } from './operation.js';
+import { PendingProposals } from './pending-proposals.js';
+import { PendingReads } from './pending-reads.js';
+import type { TransportHandler } from './transport.js';
+
+/** A point-in-time view of a node: its core's status plus the driver's own state. */
+export interface NodeStatus extends RaftStatus {
+  /** Whether the node stopped: `close()` was called, or a fault crash-stopped it (then `error` says why). */
+  readonly stopped: boolean;
+  /** The fault that crash-stopped the node (`STORAGE_FAILED`, or `STOPPED` for a failing state machine); else `null`. */
+  readonly error: RaftError | null;
+}
+
+/** Called when the leader this node knows of changes; `leader` is `null` while none is known. */
+export type LeaderChangeListener = (leader: NodeId | null, term: number) => void;
+
+/**
+ * A running Raft node: the pure core (`RawNode`) driven by a tick timer, a {@link Transport}, a
+ * {@link LogStorage} and a {@link StateMachine}. Made by {@link createNode}.
+ *
+ * It holds no Raft logic: it handles each `Ready` in the order its contract gives, matches applied
+ * entries to the proposals made here, and completes reads once their read index is applied.
+ */
+export interface RaftNode<Result = unknown> {
+  /** This node's id. */
+  readonly id: NodeId;
+  /**
+   * Restores the state machine from the stored snapshot if it is behind it, starts the transport and
+   * the tick timer. A started node keeps the process alive (like a listening server) until `close()`.
+   * @throws RaftError `STOPPED` once the node is closed.
+   */
+  start(): Promise<void>;
+  /**
+   * Replicates `data` and resolves with the state machine's result for exactly that entry, once it is
+   * applied here. Only the leader accepts proposals.
+   * @throws RaftError `NOT_LEADER` (naming the leader if known), `TRANSFER_IN_PROGRESS`,
+   * `TOO_MANY_UNCOMMITTED` at once; `PROPOSAL_DROPPED` when a newer leader replaced the entry (it was not
+   * applied); `TIMEOUT` / `ABORTED` (it may or may not have been applied); `STOPPED` / `STORAGE_FAILED`.
+   */
+  propose(data: Uint8Array, options?: OperationOptions): Promise<Result>;
+  /**
+   * Resolves once the leader confirmed its leadership for a read index (ReadIndex, thesis §6.4) and this
+   * node's state machine has applied up to it: a read of the local state machine after that is
+   * linearizable. Works on followers (the request goes to the leader). Retried each election timeout
+   * while unanswered.
+   * @throws RaftError the core's refusal (e.g. `NOT_LEADER` when no leader is known), `TIMEOUT`,
+   * `ABORTED`, `STOPPED`, `STORAGE_FAILED`.
+   */
+  read(options?: OperationOptions): Promise<void>;
+  /**
+   * Asks this node, the leader, to hand leadership to `to` (thesis §3.10); watch {@link onLeaderChange}
+   * for the outcome. Proposals fail with `TRANSFER_IN_PROGRESS` meanwhile; an election timeout ends the attempt.
+   * @throws RaftError `NOT_LEADER` on a follower, `INVALID_ARGUMENT` when `to` is not a voter, `STOPPED`.
+   */
+  transferLeadership(to: NodeId): void;
+  /** Starts an election now instead of waiting for the election timeout. */
+  campaign(): void;
+  /** A snapshot of the node's state. */
+  status(): NodeStatus;
+  /** Calls `listener` on each change of the known leader; returns a function that unsubscribes it. */
+  onLeaderChange(listener: LeaderChangeListener): () => void;
+  /**
+   * Stops the node: stops the timer, rejects every waiting operation with `STOPPED`, waits for the
+   * `Ready` in progress, then closes the transport and the storage. Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+const PROPOSAL: OperationWording = { noun: 'proposal', outcome: '; it may or may not have been applied' };
+const READ: OperationWording = { noun: 'read', outcome: '' };
+
+/**
+ * Creates a node from its storage, transport and state machine. Nothing runs until `start()`.
+ * @throws RaftError `INVALID_CONFIG` when an option is out of range.
+ *
+ * @example
+ * ```ts
+ * const node = createNode({ id: 'n1', storage, transport, stateMachine, tickIntervalMs: 50 });
+ * await node.start();
+ * const result = await node.propose(new TextEncoder().encode('set x 1'), { timeoutMs: 5000 });
+ * ```
+ */
+export function createNode<Result = unknown>(options: NodeOptions<Result>): RaftNode<Result> {
+  return new NodeDriver(resolveNodeOptions(options));
+}
+
+/** The driver behind {@link RaftNode}. One `Ready` is in progress at a time (`loop`). */
+class NodeDriver<Result> implements RaftNode<Result> {
+  readonly id: NodeId;
+  private readonly opts: ResolvedNodeOptions<Result>;
+  private readonly raw: RawNode;
+  private readonly logger: NodeLogger;
+  /** Ticks without an answer after which a read's ReadIndex request is made again. */
+  private readonly readRetryTicks: number;
+  private readonly proposals = new PendingProposals<Result>();
+  private readonly reads = new PendingReads();
+  private readonly listeners = new Set<LeaderChangeListener>();
+  /** Whether the state machine must be restored from the stored snapshot on start. */
+  private restoreOnStart: boolean;
+  /** Index of the last entry the state machine applied. */
+  private applied: number;
+  /** Index of the latest snapshot in storage (taken here or installed from the leader). */
+  private snapshotIndex: number;
+  /** Peers a snapshot was sent to, whose delivery failure must be reported to the core. */
+  private readonly snapshotsInFlight = new Set<NodeId>();
+  private tickCount = 0;
+  private leader: NodeId | null = null;
+  private ticker: ReturnType<typeof setInterval> | undefined;
+  /** The Ready loop in progress, if any. Invariant: at most one runs. */
+  private loop: Promise<void> | null = null;
+  private starting: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  private running = false;
+  private crashed: RaftError | null = null;
+
+  constructor(opts: ResolvedNodeOptions<Result>) {
+    this.opts = opts;
+    this.id = opts.raft.id;
+    this.logger = opts.logger;
+    this.readRetryTicks = resolveRaftConfig(opts.raft).electionTicks;
+    const requested = opts.raft.applied ?? 0;
+    const snapshotIndex = opts.storage.snapshot().meta.index;
+    this.restoreOnStart = requested < snapshotIndex;
+    this.applied = Math.max(requested, snapshotIndex);
+    this.snapshotIndex = snapshotIndex;
+    this.raw = new RawNode({ ...opts.raft, applied: this.applied });
+  }
+
+  start(): Promise<void> {
+    if (this.closing !== null || this.crashed !== null) return Promise.reject(this.stoppedError());
+    this.starting ??= this.doStart();
+    return this.starting;
+  }
+
+  propose(data: Uint8Array, options: OperationOptions = {}): Promise<Result> {
+    if (!this.accepting()) return Promise.reject(this.stoppedError());
+    return runOperation<Result>(options, PROPOSAL, (settler) => {
+      const ticket = this.raw.propose(data);
+      this.proposals.add(ticket, settler);
+      this.scheduleLoop();
+      return () => this.proposals.forget(ticket, settler);
+    });
+  }
+
+  read(options: OperationOptions = {}): Promise<void> {
+    if (!this.accepting()) return Promise.reject(this.stoppedError());
+    return runOperation<void>(options, READ, (settler) => {
+      const read = this.reads.add(settler, this.tickCount);
+      this.raw.readIndex(read.requestId);
+      this.scheduleLoop();
+      return () => this.reads.forget(read);
+    });
+  }
+
+  transferLeadership(to: NodeId): void {
+    if (!this.accepting()) throw this.stoppedError();
+    this.raw.transferLeadership(to);
+    this.scheduleLoop();
+  }
+
+  campaign(): void {
+    if (!this.accepting()) throw this.stoppedError();
+    this.raw.campaign();
+    this.scheduleLoop();
+  }
+
+  status(): NodeStatus {
+    return {
+      ...this.raw.status(),
+      stopped: this.closing !== null || this.crashed !== null,
+      error: this.crashed,
+    };
+  }
+
+  onLeaderChange(listener: LeaderChangeListener): () => void {
+    // Wrapped so the same function can subscribe twice and each unsubscribe removes one.
+    const entry: LeaderChangeListener = (leader, term) => listener(leader, term);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------
+
+  private async doStart(): Promise<void> {
+    const { storage, stateMachine, transport, tickIntervalMs } = this.opts;
+    if (this.restoreOnStart) {
+      const snapshot = storage.snapshot();
+      this.log('info', 'restoring the state machine from the stored snapshot', {
+        index: snapshot.meta.index,
+      });
+      await stateMachine.restore(snapshot.data, snapshot.meta);
+      this.restoreOnStart = false;
+    }
+    if (this.closing !== null) throw this.stoppedError();
+    const handler: TransportHandler = {
+      onMessage: (message) => this.onMessage(message),
+      onUnreachable: (peer) => this.onUnreachable(peer),
+    };
+    this.running = true;
+    try {
+      await transport.start(handler);
+    } catch (error) {
+      this.running = false;
+      throw RaftError.from(error, 'UNAVAILABLE');
+    }
+    if (!this.accepting()) throw this.stoppedError();
+    this.ticker = setInterval(() => this.onTick(), tickIntervalMs);
+    this.log('info', 'node started', { applied: this.applied, tickIntervalMs });
+    this.scheduleLoop();
+  }
+
+  private async doClose(): Promise<void> {
+    this.running = false;
+    this.stopTicker();
+    if (this.crashed === null) {
+      const error = new RaftError('STOPPED', `node ${this.id} is closed`);
+      this.proposals.rejectAll(error);
+      this.reads.rejectAll(error);
+    }
+    await this.starting?.catch(() => {});
+    await this.loop;
+    await this.closeQuietly('transport', () => this.opts.transport.close());
+    await this.closeQuietly('storage', () => this.opts.storage.close());
+    this.log('info', 'node closed');
+  }
+
+  /**
+   * Stops the node after a fault it must not carry on from: nothing more is sent, persisted or applied,
+   * and every waiting operation fails with `error`.
+   */
+  private crash(code: RaftErrorCode, message: string, cause: unknown): void {
+    if (this.crashed !== null || this.closing !== null) return;
+    const error = new RaftError(code, message, { cause });
+    this.crashed = error;
+    this.running = false;
+    this.stopTicker();
+    this.log('error', `node crash-stopped: ${message}`, { code, error: cause });
+    this.proposals.rejectAll(error);
+    this.reads.rejectAll(error);
+    void this.closeQuietly('transport', () => this.opts.transport.close());
+  }
+
+  private stopTicker(): void {
+    if (this.ticker !== undefined) clearInterval(this.ticker);
+    this.ticker = undefined;
+  }
+
+  private async closeQuietly(what: string, close: () => Promise<void>): Promise<void> {
+    try {
+      await close();
+    } catch (error) {
+      this.log('warn', `closing the ${what} failed`, { error });
+    }
+  }
+
+  /** Whether the node takes requests: not closed and not crashed (it may not be started yet). */
+  private accepting(): boolean {
+    return this.closing === null && this.crashed === null;
+  }
+
+  private stoppedError(): RaftError {
+    return this.crashed ?? new RaftError('STOPPED', `node ${this.id} is closed`);
+  }
+
+  // --- inputs ------------------------------------------------------------------------------------
+
+  private onTick(): void {
+    if (!this.running) return;
+    this.tickCount++;
+    this.raw.tick();
+    for (const read of this.reads.maybeRetry(this.tickCount, this.readRetryTicks)) {
+      this.log('debug', 'retrying an unanswered read index request', { requestId: read.requestId });
+      this.raw.readIndex(read.requestId);
+    }
+    this.scheduleLoop();
+  }
+
+  private onMessage(message: Message): void {
+    if (!this.running) return;
+    try {
+      this.raw.step(message);
+    } catch (error) {
+      if (error instanceof RaftError && error.code === 'INVALID_ARGUMENT') {
+        this.log('warn', 'dropped a malformed message', { from: message?.from, type: message?.type, error });
+        return;
+      }
+      this.crash('STOPPED', 'the core failed to step a message', error);
+      return;
+    }
+    this.scheduleLoop();
+  }
+
+  private onUnreachable(peer: NodeId): void {
+    if (!this.running) return;
+    this.raw.reportUnreachable(peer);
+    if (this.snapshotsInFlight.delete(peer)) this.raw.reportSnapshot(peer, false);
+    this.scheduleLoop();
+  }
+
+  // --- the Ready loop ----------------------------------------------------------------------------
+
+  /** Starts the Ready loop on the next microtask unless one is running: inputs made meanwhile coalesce. */
+  private scheduleLoop(): void {
+    if (this.loop !== null || !this.running) return;
+    this.loop = Promise.resolve().then(() => this.runLoop());
+  }
+
+  private async runLoop(): Promise<void> {
+    try {
+      while (this.running && this.raw.hasReady()) {
+        const ready = this.raw.ready();
+        if (!(await this.handleReady(ready))) return;
+        this.raw.advance(ready);
+        if (!(await this.maybeSnapshot())) return;
+      }
+    } catch (error) {
+      this.crash('STOPPED', 'the core failed while handling a Ready', error);
+    } finally {
+      this.loop = null;
+    }
+  }
+
+  /**
+   * Handles one Ready in the order its contract gives (see `ready.ts`). Returns false when the node
+   * stopped on the way, in which case the Ready must not be acknowledged.
+   */
+  private async handleReady(ready: Ready): Promise<boolean> {
+    if (ready.softState !== null) this.noteSoftState(ready.softState);
+    // 1. Messages that promise nothing about this node's disk go out at once.
+    this.sendAll(ready.messages);
+    // 2. Persist; a newer leader's entries may replace some of ours first.
+    if (ready.entries.length > 0) this.proposals.maybeDropOverwritten(ready.entries);
+    if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
+      try {
+        await this.opts.storage.save({
+          hardState: ready.hardState,
+          entries: ready.entries,
+          snapshot: ready.snapshot,
+          sync: ready.mustSync,
+        });
+      } catch (error) {
+        this.crash('STORAGE_FAILED', 'saving to stable storage failed', error);
+        return false;
+      }
+      if (!this.running) return false;
+    }
+    // 3. Votes and acknowledgements, now that what they promise is durable.
+    this.sendAll(ready.persistedMessages);
+    // 4. The state machine: a snapshot first, then committed entries in order.
+    if (ready.snapshot !== null) {
+      const { meta, data } = ready.snapshot;
+      try {
+        await this.opts.stateMachine.restore(data, meta);
+      } catch (error) {
+        this.crash('STOPPED', `the state machine failed to restore the snapshot at ${meta.index}`, error);
+        return false;
+      }
+      if (!this.running) return false;
+      this.applied = Math.max(this.applied, meta.index);
+      this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
+      this.proposals.coveredBySnapshot(meta.index);
+      this.reads.appliedTo(this.applied);
+    }
+    for (const entry of ready.committedEntries) {
+      if (!(await this.apply(entry))) return false;
+    }
+    // 5. Reads: complete now if applied already reached their index, else when it does.
+    for (const state of ready.readStates) {
+      if (state.ok) this.reads.confirmed(state.requestId, state.index, this.applied);
+      else {
+        const error = new RaftError(state.code, 'the read index request was refused', {
+          leader: state.leader,
+        });
+        this.reads.refused(state.requestId, error);
+      }
+    }
+    return true;
+  }
+
+  /** Applies one committed entry; false when the node stopped. */
+  private async apply(entry: Entry): Promise<boolean> {
+    if (entry.index <= this.applied) return true; // already in the state machine (restored snapshot)
+    if (entry.index !== this.applied + 1) {
+      this.crash(
+        'STOPPED',
+        `committed entry ${entry.index} does not follow applied index ${this.applied}`,
+        null,
+      );
+      return false;
+    }
+    if (entry.type === 'normal') {
+      let result: Result;
+      try {
+        const out = this.opts.stateMachine.apply({ index: entry.index, term: entry.term, data: entry.data });
+        result = isPromiseLike(out) ? await out : out;
+      } catch (error) {
+        this.crash('STOPPED', `the state machine failed to apply entry ${entry.index}`, error);
+        return false;
+      }
+      if (!this.running) return false;
+      this.applied = entry.index;
+      this.proposals.applied(entry, result);
+    } else {
+      this.applied = entry.index;
+      this.proposals.skipped(entry);
+    }
+    this.reads.appliedTo(this.applied);
+    return true;
+  }
+
+  /**
+   * Every `snapshotIntervalEntries` applied entries, stores a snapshot of the state machine, which lets
+   * storage release the log it covers. Runs between Readies, when the state machine is exactly at
+   * `applied`. Returns false when the node stopped.
+   */
+  private async maybeSnapshot(): Promise<boolean> {
+    const interval = this.opts.snapshotIntervalEntries;
+    if (interval === 0 || this.applied - this.snapshotIndex < interval) return true;
+    const { storage, stateMachine } = this.opts;
+    const index = this.applied;
+    let data: Uint8Array;
+    try {
+      data = await stateMachine.snapshot();
+    } catch (error) {
+      // Nothing is lost: the log is kept, and the next interval tries again.
+      this.log('error', 'the state machine failed to take a snapshot', { index, error });
+      this.snapshotIndex = index;
+      return this.running;
+    }
+    if (!this.running) return false;
+    try {
+      // Membership is static until configuration changes land; then this must be the ConfState at `index`.
+      const conf = storage.initialState().confState;
+      await storage.saveSnapshot({ meta: { index, term: storage.term(index), conf }, data });
+    } catch (error) {
+      this.crash('STORAGE_FAILED', `saving the snapshot at ${index} failed`, error);
+      return false;
+    }
+    this.snapshotIndex = index;
+    this.log('debug', 'stored a state machine snapshot', { index });
+    return this.running;
+  }
+
+  private sendAll(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (!this.running) return;
+      if (message.type === 'snapshot') this.snapshotsInFlight.add(message.to);
+      try {
+        this.opts.transport.send(message);
+      } catch (error) {
+        // Transports must not throw for a down peer; treat a throw as a lost message.
+        this.log('warn', 'the transport threw from send', { to: message.to, type: message.type, error });
+        this.onUnreachable(message.to);
+      }
+    }
+  }
+
+  private noteSoftState(soft: SoftState): void {
+    if (soft.leader === this.leader) return;
+    this.leader = soft.leader;
+    const term = this.raw.status().hardState.term;
+    this.log('info', soft.leader === null ? 'leader lost' : 'leader changed', {
+      leader: soft.leader,
+      term,
+      role: soft.role,
+    });
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(soft.leader, term);
+      } catch (error) {
+        this.log('warn', 'a leader change listener threw', { error });
+      }
+    }
+  }
+
+  private log(level: NodeLogLevel, message: string, fields: Record<string, unknown> = {}): void {
+    logTo(this.logger, level, message, { node: this.id, ...fields });
+  }
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function'
+  );
+}
