@@ -13,10 +13,18 @@ export function quorumSize(voterCount: number): number {
 export function majorityCommittedIndex(voters: readonly NodeId[], match: (id: NodeId) => number): number {
   const n = voters.length;
   if (n === 0) return 0;
-  // Small clusters: sorting a handful of numbers is cheaper than anything cleverer.
+  // Insertion sort, descending: for a handful of voters it is several times cheaper than Array.sort with a
+  // comparator (measured by the wire-types benchmark's quorum case), and this runs on every acknowledgement.
   const indexes = new Array<number>(n);
-  for (let i = 0; i < n; i++) indexes[i] = match(voters[i]!);
-  indexes.sort((a, b) => b - a);
+  for (let i = 0; i < n; i++) {
+    const value = match(voters[i]!);
+    let j = i;
+    while (j > 0 && indexes[j - 1]! < value) {
+      indexes[j] = indexes[j - 1]!;
+      j--;
+    }
+    indexes[j] = value;
+  }
   return indexes[quorumSize(n) - 1]!;
 }
 
