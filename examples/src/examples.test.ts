@@ -46,3 +46,10 @@ test('custom-state-machine succeeds', async () => {
   assert.equal(code, 0, `exit code ${code}\n${stdout}\n${stderr}`);
   assert.match(stdout, /OK: every replica, and one restored from a snapshot, holds alice=10 bob=90/);
 });
+
+test('raw-node-loop (the core README tutorial) succeeds', async () => {
+  const { code, stdout, stderr } = await run('./raw-node-loop.js');
+  assert.equal(code, 0, `exit code ${code}\n${stdout}\n${stderr}`);
+  assert.match(stdout, /applied: set x=1, set y=2, set z=3/);
+  assert.match(stdout, /OK: elected, replicated, committed and applied without I\/O/);
+});
