@@ -475,6 +475,32 @@ describe('input validation', () => {
     assert.deepEqual(node.status(), before);
   });
 
+  it('a leader refuses an acknowledgement past its own log without touching its progress', () => {
+    const c = new TestCluster(ids);
+    c.elect('a');
+    const before = c.node('a').status().progress?.get('b');
+    const term = c.node('a').status().hardState.term;
+    assert.throws(
+      () =>
+        c
+          .node('a')
+          .step({
+            type: 'appendResponse',
+            from: 'b',
+            to: 'a',
+            term,
+            reject: false,
+            index: 1e9,
+            rejectHintIndex: 0,
+            rejectHintTerm: 0,
+          }),
+      (e: unknown) => e instanceof RaftError && e.code === 'INVALID_ARGUMENT',
+    );
+    assert.deepEqual(c.node('a').status().progress?.get('b'), before);
+    c.propose('a', 'still works');
+    assert.deepEqual(c.appliedText('b'), ['still works']);
+  });
+
   it('rejects bad configuration with INVALID_CONFIG', () => {
     const storage = new MemoryStorage();
     assert.throws(

@@ -659,6 +659,13 @@ export class Raft {
   private handleAppendResponse(m: AppendResponse): void {
     const pr = this.tracker.progress.get(m.from);
     if (pr === undefined) return;
+    if (!m.reject && m.index > this.log.lastIndex()) {
+      // Every index a follower can acknowledge in our term comes from our log; anything past it is garbage.
+      throw new RaftError(
+        'INVALID_ARGUMENT',
+        `append response from ${m.from} acknowledges index ${m.index} past the leader's last index ${this.log.lastIndex()}`,
+      );
+    }
     pr.recentActive = true;
     if (m.reject) {
       const probeFrom =
