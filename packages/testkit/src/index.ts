@@ -52,16 +52,13 @@ export type {
   TickEvent,
 } from './sim/sim-events.js';
 export { SimRandom } from './sim/sim-random.js';
-export {
-  type DiskProfile,
-  type RawNodeFactory,
-  type RequestHandle,
-  type SimNodeStatus,
-  type SimRaftSettings,
-  type SimStats,
-  Simulation,
-  type SimulationOptions,
-} from './sim/simulation.js';
+export { type RequestHandle, type SimNodeStatus, type SimStats, Simulation } from './sim/simulation.js';
+export type {
+  DiskProfile,
+  RawNodeFactory,
+  SimRaftSettings,
+  SimulationOptions,
+} from './sim/simulation-options.js';
 export { formatEvent, formatMessage, type TraceOptions, TraceRecorder } from './sim/trace.js';
 export { type InvariantCode, InvariantViolation } from './sim/violation.js';
 // Workloads: the register workload (linearizability-checked) and your own state machine.

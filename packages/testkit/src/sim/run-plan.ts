@@ -2,7 +2,7 @@ import type { ClientOptions } from './client-pool.js';
 import type { FaultKind, FaultProfile } from './fault-injector.js';
 import type { NetworkProfile } from './network.js';
 import type { SimRandom } from './sim-random.js';
-import type { DiskProfile, SimRaftSettings } from './simulation.js';
+import type { DiskProfile, SimRaftSettings } from './simulation-options.js';
 
 /** Everything a seed decides about a run before it starts. */
 export interface RunPlan {

@@ -3,7 +3,8 @@ import { FaultInjector } from './fault-injector.js';
 import { createRegisterWorkload } from './register-workload.js';
 import { BASE_TICK_MS, chooseRunPlan, describeRunPlan, type RunPlan } from './run-plan.js';
 import { SimRandom } from './sim-random.js';
-import { type RawNodeFactory, Simulation } from './simulation.js';
+import { Simulation } from './simulation.js';
+import type { RawNodeFactory } from './simulation-options.js';
 import { type InvariantCode, InvariantViolation } from './violation.js';
 import type { SimWorkload } from './workload.js';
 

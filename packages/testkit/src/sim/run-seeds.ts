@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { createRawNodeWithFaults, type UnsafeFaults } from '@tsraft/core/testing';
 import type { RunPlan } from './run-plan.js';
 import { runSeed, type SeedReport } from './run-seed.js';
-import type { RawNodeFactory } from './simulation.js';
+import type { RawNodeFactory } from './simulation-options.js';
 import type { SimWorkload } from './workload.js';
 
 /** A deliberate core bug to run under the simulator (to see the checkers catch it). */

@@ -9,7 +9,8 @@ import { ClientPool } from './client-pool.js';
 import { FaultInjector, type FaultProfile } from './fault-injector.js';
 import { decodeRegisterCommand, encodeRegisterCommand } from './register-state-machine.js';
 import { createRegisterWorkload } from './register-workload.js';
-import { Simulation, type SimulationOptions } from './simulation.js';
+import { Simulation } from './simulation.js';
+import type { SimulationOptions } from './simulation-options.js';
 import { InvariantViolation } from './violation.js';
 
 /** One election timeout of the default configuration, in ms. */

@@ -1,77 +1,32 @@
 import {
-  type Entry,
   type HardState,
   MemoryStorage,
-  type Message,
   type MessageType,
   type NodeId,
-  type RaftConfig,
-  RaftError,
   RawNode,
-  type ReadState,
-  type Ready,
   type Role,
-  type Snapshot,
 } from '@tsraft/core';
-import { EventQueue } from './event-queue.js';
+import { MessageDelivery } from './message-delivery.js';
 import { type NetworkProfile, RELIABLE_NETWORK, SimNetwork } from './network.js';
+import { NodeApplier } from './node-applier.js';
 import type { NodeRequest, RequestOutcome } from './node-request.js';
+import { ReadyLoop } from './ready-loop.js';
 import { createRegisterWorkload } from './register-workload.js';
 import { SafetyChecker } from './safety-checker.js';
 import { ShadowLog } from './shadow-log.js';
-import type { CallEvent, DeliverEvent, SimEvent } from './sim-events.js';
+import type { CallEvent, SimEvent } from './sim-events.js';
 import { SimNode } from './sim-node.js';
 import { SimRandom } from './sim-random.js';
-import { type TraceOptions, TraceRecorder } from './trace.js';
+import { SimScheduler } from './sim-scheduler.js';
+import {
+  DEFAULT_SIM_RAFT_SETTINGS,
+  type DiskProfile,
+  type SimRaftSettings,
+  type SimulationOptions,
+} from './simulation-options.js';
+import { TraceRecorder } from './trace.js';
 import { InvariantViolation } from './violation.js';
 import type { SimWorkload } from './workload.js';
-
-/** Builds the core of one node incarnation. The default is `new RawNode(config)`. */
-export type RawNodeFactory = (config: RaftConfig) => RawNode;
-
-/** The core settings every simulated node runs with (see {@link RaftConfig}). */
-export interface SimRaftSettings {
-  readonly electionTicks: number;
-  readonly heartbeatTicks: number;
-  readonly preVote: boolean;
-  readonly checkQuorum: boolean;
-  readonly maxMessageBytes: number;
-  readonly maxInflightMessages: number;
-  readonly maxUncommittedBytes: number;
-  readonly maxCommittedBytesPerReady: number;
-}
-
-/** How long a stable-storage write takes (uniform in `[minDelayMs, maxDelayMs]`, in virtual ms). */
-export interface DiskProfile {
-  readonly minDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-/** Options of {@link Simulation}. Everything not given has a quiet default: no faults, a reliable network. */
-export interface SimulationOptions {
-  /** The seed of the run's one random generator. Default 1. */
-  readonly seed?: number;
-  /** Use this generator instead of a new one from `seed` (when the options were themselves drawn from it). */
-  readonly random?: SimRandom;
-  /** Cluster size; nodes are named `n1`, `n2`, .... Default 3. */
-  readonly nodes?: number;
-  /** Core settings. Defaults: `electionTicks` 10, `heartbeatTicks` 1, `preVote` and `checkQuorum` on. */
-  readonly raft?: Partial<SimRaftSettings>;
-  /** Milliseconds between a node's ticks: one value for all, or one per node (clock drift). Default 10. */
-  readonly tickIntervalMs?: number | readonly number[];
-  /** The network on links that are up. Default {@link RELIABLE_NETWORK}. */
-  readonly network?: Partial<NetworkProfile>;
-  /** Disk write latency. Default 1–3 ms. */
-  readonly disk?: Partial<DiskProfile>;
-  /** Each node snapshots its state machine (and compacts its log) every this many applied entries; 0 never. Default 0. */
-  readonly snapshotEveryEntries?: number;
-  /** Builds each node's core; use it to run a modified core (`createRawNodeWithFaults` from `@tsraft/core/testing`). */
-  readonly createRawNode?: RawNodeFactory;
-  /** The state machine and what reads return. Default: the register workload. */
-  readonly workload?: SimWorkload;
-  /** What to keep of the event log. */
-  readonly trace?: TraceOptions;
-}
 
 /** A node as the simulation sees it, for assertions in scenario tests. */
 export interface SimNodeStatus {
@@ -119,17 +74,6 @@ export interface SimStats {
   readonly restarts: number;
 }
 
-const DEFAULT_RAFT: SimRaftSettings = {
-  electionTicks: 10,
-  heartbeatTicks: 1,
-  preVote: true,
-  checkQuorum: true,
-  maxMessageBytes: 1024 * 1024,
-  maxInflightMessages: 256,
-  maxUncommittedBytes: 0,
-  maxCommittedBytesPerReady: 0,
-};
-
 /** Trace codes of the simulation's own call events. */
 const CODE_RESTART = 100;
 const CODE_RESUME = 101;
@@ -139,9 +83,10 @@ const CODE_RESUME = 101;
  * a simulated network, driven by one event queue in virtual time and one seeded random generator. The same
  * options (and seed) replay the same run, event for event.
  *
- * Each node's `Ready` is handled as its contract says: messages go out at once; the stable-storage write
- * completes after a simulated disk delay (a crash before then loses it); only then are `persistedMessages`
- * sent, committed entries applied, read states answered and `advance` called; one Ready in flight per node.
+ * Each node's `Ready` is handled as its contract says ({@link ReadyLoop}): messages go out at once; the
+ * stable-storage write completes after a simulated disk delay (a crash before then loses it); only then are
+ * `persistedMessages` sent, committed entries applied, read states answered and `advance` called; one Ready
+ * in flight per node. Messages cross the network through {@link MessageDelivery}.
  *
  * Safety is checked after every step, incrementally ({@link SafetyChecker}); a breach throws
  * {@link InvariantViolation} out of whichever method was running the simulation.
@@ -168,34 +113,13 @@ export class Simulation {
   readonly raft: SimRaftSettings;
   /** Snapshot period in applied entries (0: never). */
   readonly snapshotEveryEntries: number;
-  /** Disk write latency. */
-  disk: DiskProfile;
 
-  private clock = 0;
-  private stepCount = 0;
-  private readonly queue = new EventQueue<SimEvent>();
+  private readonly scheduler = new SimScheduler();
   private readonly nodes: SimNode[];
   private readonly byId = new Map<NodeId, SimNode>();
-  private readonly createRawNode: RawNodeFactory;
-  private nextReadId = 1;
+  private readonly delivery: MessageDelivery;
+  private readonly readyLoop: ReadyLoop;
   private failure: InvariantViolation | null = null;
-  private readonly sentByType: Record<MessageType, number> = {
-    vote: 0,
-    voteResponse: 0,
-    append: 0,
-    appendResponse: 0,
-    heartbeat: 0,
-    heartbeatResponse: 0,
-    snapshot: 0,
-    timeoutNow: 0,
-    readIndex: 0,
-    readIndexResponse: 0,
-  };
-  private readonly roleListeners: ((id: NodeId, role: Role, term: number) => void)[] = [];
-  private readonly commitListeners: ((id: NodeId, role: Role, index: number) => void)[] = [];
-  private delivered = 0;
-  private dropped = 0;
-  private appendRejections = 0;
   private crashCount = 0;
   private restartCount = 0;
 
@@ -206,13 +130,11 @@ export class Simulation {
     if (!Number.isSafeInteger(size) || size < 1 || size > 64)
       throw new RangeError(`nodes must be in 1..64, got ${size}`);
     this.nodeIds = Array.from({ length: size }, (_, i) => `n${i + 1}`);
-    this.raft = { ...DEFAULT_RAFT, ...options.raft };
+    this.raft = { ...DEFAULT_SIM_RAFT_SETTINGS, ...options.raft };
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? 0;
-    this.disk = { minDelayMs: 1, maxDelayMs: 3, ...options.disk };
     this.workload = options.workload ?? createRegisterWorkload();
-    this.createRawNode = options.createRawNode ?? ((config) => new RawNode(config));
     this.network = new SimNetwork(size, { ...RELIABLE_NETWORK, ...options.network }, this.random);
-    this.checker = new SafetyChecker(this.checkerClock());
+    this.checker = new SafetyChecker(this.scheduler);
     this.trace = new TraceRecorder(this.nodeIds, options.trace);
     const ticks = options.tickIntervalMs ?? 10;
     const conf = { voters: [...this.nodeIds], learners: [] };
@@ -223,9 +145,32 @@ export class Simulation {
       this.byId.set(id, node);
       return node;
     });
-    this.guard(() => {
-      for (const node of this.nodes) this.boot(node);
+    this.delivery = new MessageDelivery(this.scheduler, this.random, this.network, this.nodes, this.byId);
+    this.readyLoop = new ReadyLoop({
+      scheduler: this.scheduler,
+      random: this.random,
+      checker: this.checker,
+      trace: this.trace,
+      delivery: this.delivery,
+      applier: new NodeApplier(this.scheduler, this.checker, this.workload, this.snapshotEveryEntries),
+      nodes: this.nodes,
+      byId: this.byId,
+      raft: this.raft,
+      createRawNode: options.createRawNode ?? ((config) => new RawNode(config)),
+      disk: { minDelayMs: 1, maxDelayMs: 3, ...options.disk },
     });
+    this.guard(() => {
+      for (const node of this.nodes) this.readyLoop.start(node);
+    });
+  }
+
+  /** Disk write latency; a new profile applies from the next write. */
+  get disk(): DiskProfile {
+    return this.readyLoop.disk;
+  }
+
+  set disk(profile: DiskProfile) {
+    this.readyLoop.disk = profile;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -233,17 +178,17 @@ export class Simulation {
 
   /** Virtual time, in ms. */
   get now(): number {
-    return this.clock;
+    return this.scheduler.now;
   }
 
   /** Events processed so far. */
   get steps(): number {
-    return this.stepCount;
+    return this.scheduler.steps;
   }
 
   /** Events waiting in the queue. */
   get pendingEvents(): number {
-    return this.queue.size;
+    return this.scheduler.pending;
   }
 
   /**
@@ -253,16 +198,11 @@ export class Simulation {
    */
   step(): boolean {
     if (this.failure !== null) throw this.failure;
-    for (;;) {
-      const event = this.queue.pop();
-      if (event === undefined) return false;
-      if (event.kind === 'call' && event.cancelled) continue;
-      this.clock = event.time;
-      this.stepCount++;
-      this.trace.record(this.clock, this.stepCount, event);
-      this.guard(() => this.dispatch(event));
-      return true;
-    }
+    const event = this.scheduler.next();
+    if (event === undefined) return false;
+    this.trace.record(this.scheduler.now, this.scheduler.steps, event);
+    this.guard(() => this.dispatch(event));
+    return true;
   }
 
   /** Processes up to `count` events. Returns how many were processed. */
@@ -274,13 +214,13 @@ export class Simulation {
 
   /** Runs until virtual time has advanced by `ms` (events due exactly then included). */
   runFor(ms: number): void {
-    const until = this.clock + ms;
+    const until = this.scheduler.now + ms;
     for (;;) {
-      const next = this.queue.peek();
+      const next = this.scheduler.peek();
       if (next === undefined || next.time > until) break;
       this.step();
     }
-    this.clock = Math.max(this.clock, until);
+    this.scheduler.advanceTo(until);
   }
 
   /**
@@ -288,12 +228,12 @@ export class Simulation {
    * time passed. Returns whether it held.
    */
   runUntil(predicate: () => boolean, maxMs: number): boolean {
-    const until = this.clock + maxMs;
+    const until = this.scheduler.now + maxMs;
     if (predicate()) return true;
     for (;;) {
-      const next = this.queue.peek();
+      const next = this.scheduler.peek();
       if (next === undefined || next.time > until) {
-        this.clock = Math.max(this.clock, until);
+        this.scheduler.advanceTo(until);
         return predicate();
       }
       this.step();
@@ -308,14 +248,14 @@ export class Simulation {
   schedule(delayMs: number, code: number, label: string | (() => string), run: () => void): CallEvent {
     const event: CallEvent = {
       kind: 'call',
-      time: this.clock + delayMs,
+      time: this.scheduler.now + delayMs,
       seq: 0,
       code,
       label,
       run,
       cancelled: false,
     };
-    this.queue.push(event);
+    this.scheduler.push(event);
     return event;
   }
 
@@ -324,7 +264,7 @@ export class Simulation {
    * events but must not drive nodes directly.
    */
   onRoleChange(listener: (id: NodeId, role: Role, term: number) => void): void {
-    this.roleListeners.push(listener);
+    this.readyLoop.onRoleChange(listener);
   }
 
   /**
@@ -332,12 +272,12 @@ export class Simulation {
    * Listeners may schedule events but must not drive nodes directly.
    */
   onCommit(listener: (id: NodeId, role: Role, index: number) => void): void {
-    this.commitListeners.push(listener);
+    this.readyLoop.onCommit(listener);
   }
 
   /** Adds a line of commentary to the trace. */
   note(text: string): void {
-    this.trace.note(this.clock, this.stepCount, text);
+    this.trace.note(this.scheduler.now, this.scheduler.steps, text);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -409,10 +349,10 @@ export class Simulation {
   /** Counters over the whole run. */
   get stats(): SimStats {
     return {
-      sent: { ...this.sentByType },
-      delivered: this.delivered,
-      dropped: this.dropped,
-      appendRejections: this.appendRejections,
+      sent: this.delivery.sentByType(),
+      delivered: this.delivery.delivered,
+      dropped: this.delivery.dropped,
+      appendRejections: this.delivery.appendRejections,
       crashes: this.crashCount,
       restarts: this.restartCount,
     };
@@ -491,7 +431,7 @@ export class Simulation {
     if (n.up) return;
     this.restartCount++;
     this.note(`restart ${id}`);
-    this.guard(() => this.boot(n));
+    this.guard(() => this.readyLoop.start(n));
   }
 
   /** Crashes node `id` now and restarts it after `downMs`. */
@@ -528,12 +468,12 @@ export class Simulation {
     const backlog = n.backlog;
     n.backlog = [];
     for (const event of backlog) {
-      event.time = this.clock;
-      this.queue.push(event);
+      event.time = this.scheduler.now;
+      this.scheduler.push(event);
     }
     if (n.tickParked) {
       n.tickParked = false;
-      this.scheduleTick(n, n.tickIntervalMs);
+      this.readyLoop.scheduleTick(n, n.tickIntervalMs);
     }
   }
 
@@ -563,6 +503,62 @@ export class Simulation {
    * node crashed first.
    */
   propose(id: NodeId, command: Uint8Array): RequestHandle {
+    return this.submitNow(id, (onOutcome) => ({ kind: 'propose', command, onOutcome }));
+  }
+
+  /** Makes a linearizable read at node `id` now; the outcome's `result` is the workload's answer to `query`. */
+  read(id: NodeId, query: unknown): RequestHandle {
+    return this.submitNow(id, (onOutcome) => ({ kind: 'read', query, onOutcome }));
+  }
+
+  /** Delivers `request` to node `id` after `delayMs` (a client's request crossing the client network). */
+  submit(id: NodeId, request: NodeRequest, delayMs: number): void {
+    this.scheduler.push({
+      kind: 'request',
+      time: this.scheduler.now + delayMs,
+      seq: 0,
+      node: this.node(id).index,
+      request,
+    });
+  }
+
+  /** Makes node `id` start an election now (as if its election timer fired). */
+  campaign(id: NodeId): void {
+    const n = this.node(id);
+    if (n.raw === null) return;
+    this.guard(() => {
+      n.raw!.campaign();
+      this.readyLoop.afterInput(n);
+    });
+  }
+
+  /** Asks leader `from` to hand leadership to `to`. */
+  transferLeadership(from: NodeId, to: NodeId): void {
+    const n = this.node(from);
+    if (n.raw === null) return;
+    this.guard(() => {
+      n.raw!.transferLeadership(to);
+      this.readyLoop.afterInput(n);
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals
+
+  private node(id: NodeId): SimNode {
+    const n = this.byId.get(id);
+    if (n === undefined) throw new RangeError(`no node ${id} (nodes: ${this.nodeIds.join(', ')})`);
+    return n;
+  }
+
+  /**
+   * Hands the request `build` makes to node `id` now and returns its handle, which the request's outcome
+   * updates. A node that is down settles it as `unknown` at once.
+   */
+  private submitNow(
+    id: NodeId,
+    build: (onOutcome: (outcome: RequestOutcome) => void) => NodeRequest,
+  ): RequestHandle {
     const n = this.node(id);
     const handle: {
       node: NodeId;
@@ -580,13 +576,10 @@ export class Simulation {
       return handle;
     }
     this.guard(() => {
-      const ticket = this.submitNow(n, {
-        kind: 'propose',
-        command,
-        onOutcome: (outcome) => {
-          handle.outcome = outcome;
-        },
+      const request = build((outcome) => {
+        handle.outcome = outcome;
       });
+      const ticket = this.readyLoop.submit(n, request);
       if (ticket !== null) {
         handle.index = ticket.index;
         handle.term = ticket.term;
@@ -595,486 +588,9 @@ export class Simulation {
     return handle;
   }
 
-  /** Makes a linearizable read at node `id` now; the outcome's `result` is the workload's answer to `query`. */
-  read(id: NodeId, query: unknown): RequestHandle {
-    const n = this.node(id);
-    const handle: { node: NodeId; index: null; term: null; outcome: RequestOutcome | null } = {
-      node: id,
-      index: null,
-      term: null,
-      outcome: null,
-    };
-    if (!n.up) {
-      handle.outcome = { status: 'unknown', reason: 'the node is down' };
-      return handle;
-    }
-    this.guard(() =>
-      this.submitNow(n, {
-        kind: 'read',
-        query,
-        onOutcome: (outcome) => {
-          handle.outcome = outcome;
-        },
-      }),
-    );
-    return handle;
-  }
-
-  /** Delivers `request` to node `id` after `delayMs` (a client's request crossing the client network). */
-  submit(id: NodeId, request: NodeRequest, delayMs: number): void {
-    this.queue.push({
-      kind: 'request',
-      time: this.clock + delayMs,
-      seq: 0,
-      node: this.node(id).index,
-      request,
-    });
-  }
-
-  /** Makes node `id` start an election now (as if its election timer fired). */
-  campaign(id: NodeId): void {
-    const n = this.node(id);
-    if (n.raw === null) return;
-    this.guard(() => {
-      n.raw!.campaign();
-      this.afterInput(n);
-    });
-  }
-
-  /** Asks leader `from` to hand leadership to `to`. */
-  transferLeadership(from: NodeId, to: NodeId): void {
-    const n = this.node(from);
-    if (n.raw === null) return;
-    this.guard(() => {
-      n.raw!.transferLeadership(to);
-      this.afterInput(n);
-    });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Internals: node lifecycle
-
-  private node(id: NodeId): SimNode {
-    const n = this.byId.get(id);
-    if (n === undefined) throw new RangeError(`no node ${id} (nodes: ${this.nodeIds.join(', ')})`);
-    return n;
-  }
-
-  private boot(n: SimNode): void {
-    n.generation++;
-    const snap = n.storage.snapshot();
-    const sm = this.workload.createStateMachine();
-    if (snap.meta.index > 0) synchronous(sm.restore(snap.data, snap.meta), 'restore');
-    const durable = n.storage.hardState();
-    n.raw = this.createRawNode({
-      id: n.id,
-      storage: n.storage,
-      randomSeed: this.random.uint32(),
-      electionTicks: this.raft.electionTicks,
-      heartbeatTicks: this.raft.heartbeatTicks,
-      preVote: this.raft.preVote,
-      checkQuorum: this.raft.checkQuorum,
-      maxMessageBytes: this.raft.maxMessageBytes,
-      maxInflightMessages: this.raft.maxInflightMessages,
-      maxUncommittedBytes: this.raft.maxUncommittedBytes,
-      maxCommittedBytesPerReady: this.raft.maxCommittedBytesPerReady,
-      applied: snap.meta.index,
-    });
-    n.stateMachine = sm;
-    n.applied = snap.meta.index;
-    n.inflight = null;
-    n.paused = false;
-    n.backlog = [];
-    n.tickParked = false;
-    n.completeness = null;
-    n.leaderTermAtLastReady = 0;
-    n.log = ShadowLog.fromStorage(n.storage);
-    const st = n.raw.status();
-    if (st.hardState.term !== durable.term || st.hardState.vote !== durable.vote) {
-      throw new RaftError(
-        'INVALID_ARGUMENT',
-        `${n.id} restarted at term ${st.hardState.term} vote ${String(st.hardState.vote)} but stable storage holds term ${durable.term} vote ${String(durable.vote)}`,
-      );
-    }
-    n.currentTerm = st.hardState.term;
-    n.role = st.role;
-    n.leader = st.leader;
-    this.scheduleTick(n, this.random.int(1, n.tickIntervalMs));
-    this.afterInput(n);
-  }
-
-  private scheduleTick(n: SimNode, delayMs: number): void {
-    this.queue.push({ kind: 'tick', time: this.clock + delayMs, seq: 0, node: n.index, gen: n.generation });
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Internals: events
-
   private dispatch(event: SimEvent): void {
-    switch (event.kind) {
-      case 'tick': {
-        const n = this.nodes[event.node]!;
-        if (n.raw === null || n.generation !== event.gen) return;
-        if (n.paused) {
-          n.tickParked = true;
-          return;
-        }
-        n.raw.tick();
-        this.afterInput(n);
-        if (n.raw !== null && n.generation === event.gen) this.scheduleTick(n, n.tickIntervalMs);
-        return;
-      }
-      case 'deliver':
-        this.deliver(event);
-        return;
-      case 'persist': {
-        const n = this.nodes[event.node]!;
-        if (n.raw === null || n.generation !== event.gen) return;
-        if (n.paused) {
-          n.backlog.push(event);
-          return;
-        }
-        const ready = n.inflight;
-        if (ready === null) throw new Error(`${n.id}: write completed with no Ready in flight`);
-        this.finishReady(n, ready, true);
-        this.pump(n);
-        return;
-      }
-      case 'report': {
-        const n = this.nodes[event.node]!;
-        if (n.raw === null || n.generation !== event.gen) return;
-        if (n.paused) {
-          n.backlog.push(event);
-          return;
-        }
-        if (event.report === 'unreachable') n.raw.reportUnreachable(event.peer);
-        else n.raw.reportSnapshot(event.peer, event.report === 'snapshot-ok');
-        this.afterInput(n);
-        return;
-      }
-      case 'request': {
-        const n = this.nodes[event.node]!;
-        if (n.raw === null) return;
-        if (n.paused) {
-          n.backlog.push(event);
-          return;
-        }
-        this.submitNow(n, event.request);
-        return;
-      }
-      case 'call':
-        event.run();
-        return;
-    }
-  }
-
-  private deliver(event: DeliverEvent): void {
-    const n = this.nodes[event.to]!;
-    if (n.raw === null) {
-      this.onDropped(event.from, event.fromGen, event.message, 'down');
-      return;
-    }
-    if (this.network.isCut(event.from, event.to)) {
-      this.onDropped(event.from, event.fromGen, event.message, 'partition');
-      return;
-    }
-    if (n.paused) {
-      n.backlog.push(event);
-      return;
-    }
-    this.delivered++;
-    const m = event.message;
-    if (m.type === 'snapshot' && !event.duplicate)
-      this.report(event.from, event.fromGen, m.to, 'snapshot-ok');
-    n.raw.step(m);
-    this.afterInput(n);
-  }
-
-  private onDropped(from: number, fromGen: number, m: Message, reason: 'down' | 'partition' | 'loss'): void {
-    this.dropped++;
-    if (m.type === 'snapshot') this.report(from, fromGen, m.to, 'snapshot-failed');
-    else if (reason !== 'loss' && m.type === 'append' && this.random.chance(0.5)) {
-      this.report(from, fromGen, m.to, 'unreachable');
-    }
-  }
-
-  private report(
-    node: number,
-    gen: number,
-    peer: NodeId,
-    report: 'unreachable' | 'snapshot-ok' | 'snapshot-failed',
-  ): void {
-    const p = this.network.profile;
-    const delay = this.random.int(p.minDelayMs, p.maxDelayMs);
-    this.queue.push({ kind: 'report', time: this.clock + delay, seq: 0, node, gen, peer, report });
-  }
-
-  private submitNow(n: SimNode, request: NodeRequest): { index: number; term: number } | null {
-    const raw = n.raw!;
-    if (request.kind === 'read') {
-      const id = this.nextReadId++;
-      n.reads.set(id, { query: request.query, onOutcome: request.onOutcome });
-      raw.readIndex(id);
-      this.afterInput(n);
-      return null;
-    }
-    let ticket: { index: number; term: number };
-    try {
-      ticket = raw.propose(request.command);
-    } catch (error) {
-      if (!(error instanceof RaftError)) throw error;
-      request.onOutcome({ status: 'failed', code: error.code, leader: error.leader });
-      return null;
-    }
-    let list = n.proposals.get(ticket.index);
-    if (list === undefined) {
-      list = [];
-      n.proposals.set(ticket.index, list);
-    }
-    list.push({ index: ticket.index, term: ticket.term, onOutcome: request.onOutcome });
-    this.afterInput(n);
-    return ticket;
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Internals: the Ready loop
-
-  /** After a node handled an input: observe its role and term, then hand out Readys. */
-  private afterInput(n: SimNode): void {
-    this.observe(n);
-    this.pump(n);
-  }
-
-  private observe(n: SimNode): void {
-    const st = n.raw!.status();
-    const term = st.hardState.term;
-    if (term !== n.currentTerm) {
-      this.checker.observeTerm(n.id, n.currentTerm, term);
-      n.currentTerm = term;
-    }
-    if (st.role !== n.role) {
-      n.role = st.role;
-      this.note(`${n.id} is ${st.role} in term ${term}`);
-      for (const listener of this.roleListeners) listener(n.id, st.role, term);
-    }
-    n.leader = st.leader;
-    if (this.checker.observeRole(n.id, st.role, term)) {
-      n.completeness = { term };
-    }
-  }
-
-  /** Takes Readys while there are some and no write is in flight. */
-  private pump(n: SimNode): void {
-    while (n.raw !== null && n.inflight === null && n.raw.hasReady()) {
-      const ready = n.raw.ready();
-      this.takeReady(n, ready);
-      if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
-        n.inflight = ready;
-        const delay = this.random.int(this.disk.minDelayMs, this.disk.maxDelayMs);
-        this.queue.push({
-          kind: 'persist',
-          time: this.clock + delay,
-          seq: 0,
-          node: n.index,
-          gen: n.generation,
-        });
-        return;
-      }
-      this.finishReady(n, ready, false);
-    }
-  }
-
-  /** What happens when a Ready is taken: the log changes are observed and `messages` leave at once. */
-  private takeReady(n: SimNode, ready: Ready): void {
-    if (ready.snapshot !== null) {
-      const meta = ready.snapshot.meta;
-      this.checker.observeSnapshot(n.id, n.currentTerm, meta);
-      n.log.restore(meta.index, meta.term);
-    }
-    const leading = n.role === 'leader' ? n.currentTerm : 0;
-    if (leading !== 0 && leading === n.leaderTermAtLastReady) {
-      this.checker.checkLeaderAppendOnly(n.id, leading, n.log.lastIndex(), ready.entries);
-    }
-    n.leaderTermAtLastReady = leading;
-    for (const entry of ready.entries) {
-      this.checker.observeLogEntry(n.id, entry, n.log.term(entry.index - 1));
-      n.log.put(entry.index, entry.term);
-    }
-    for (const entry of ready.committedEntries) this.checker.observeCommitted(n.id, n.currentTerm, entry);
-    const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
-    if (lastCommitted !== undefined) {
-      for (const listener of this.commitListeners) listener(n.id, n.role, lastCommitted.index);
-    }
-    const c = n.completeness;
-    if (c !== null) {
-      n.completeness = null;
-      if (n.role === 'leader' && n.currentTerm === c.term) {
-        this.checker.checkLeaderCompleteness(n.id, c.term, n.log);
-      }
-    }
-    for (const m of ready.messages) this.transmit(n, m);
-  }
-
-  /** The rest of a Ready once its write is durable (or at once when it writes nothing). */
-  private finishReady(n: SimNode, ready: Ready, wrote: boolean): void {
-    const raw = n.raw!;
-    if (wrote) {
-      const before = n.storage.hardState();
-      n.storage.saveSync({
-        hardState: ready.hardState,
-        entries: ready.entries,
-        snapshot: ready.snapshot,
-        sync: ready.mustSync,
-      });
-      this.checker.observeDurableSave(n.id, before, n.storage.hardState(), n.storage.lastIndex());
-    }
-    for (const m of ready.persistedMessages) this.transmit(n, m);
-    if (ready.snapshot !== null) this.restoreSnapshot(n, ready.snapshot);
-    for (const entry of ready.committedEntries) this.apply(n, entry);
-    for (const rs of ready.readStates) this.onReadState(n, rs);
-    raw.advance(ready);
-    n.inflight = null;
-    this.answerReads(n);
-    this.maybeSnapshot(n);
-    this.observe(n);
-  }
-
-  private transmit(from: SimNode, m: Message): void {
-    this.checker.observeSend(m, from, (index) => this.leaderTermAt(m, index));
-    const to = this.byId.get(m.to);
-    if (to === undefined) throw new Error(`${from.id} sent a message to unknown node ${m.to}`);
-    this.sentByType[m.type]++;
-    if (m.type === 'appendResponse' && m.reject) this.appendRejections++;
-    const route = this.network.route(from.index, to.index);
-    if (route.kind === 'dropped') {
-      this.onDropped(from.index, from.generation, m, route.reason);
-      return;
-    }
-    const delays = route.delays;
-    for (let k = 0; k < delays.length; k++) {
-      this.queue.push({
-        kind: 'deliver',
-        time: this.clock + delays[k]!,
-        seq: 0,
-        message: m,
-        from: from.index,
-        to: to.index,
-        fromGen: from.generation,
-        duplicate: k > 0,
-      });
-    }
-  }
-
-  /** The term at `index` in the log of the leader an append acknowledgement is addressed to, while it leads. */
-  private leaderTermAt(m: Message, index: number): number | undefined {
-    const leaderId = this.checker.leaderOf(m.term);
-    if (leaderId === undefined || leaderId !== m.to) return undefined;
-    const leader = this.byId.get(leaderId)!;
-    if (!leader.up || leader.role !== 'leader' || leader.currentTerm !== m.term) return undefined;
-    return leader.log.term(index);
-  }
-
-  private restoreSnapshot(n: SimNode, snapshot: Snapshot): void {
-    const { index } = snapshot.meta;
-    if (index < n.applied) {
-      this.fail('apply-order', `${n.id} was handed a snapshot at ${index} after applying up to ${n.applied}`);
-    }
-    synchronous(n.stateMachine!.restore(snapshot.data, snapshot.meta), 'restore');
-    n.applied = index;
-    for (const [i, list] of n.proposals) {
-      if (i > index) continue;
-      n.proposals.delete(i);
-      for (const p of list)
-        p.onOutcome({ status: 'unknown', reason: `a snapshot at ${index} replaced the entry` });
-    }
-  }
-
-  private apply(n: SimNode, entry: Entry): void {
-    if (entry.index !== n.applied + 1) {
-      this.fail(
-        'apply-order',
-        `${n.id} was handed entry ${entry.index} to apply after applying up to ${n.applied}`,
-      );
-    }
-    let result: unknown = null;
-    if (entry.type === 'normal') {
-      result = synchronous(
-        n.stateMachine!.apply({ index: entry.index, term: entry.term, data: entry.data }),
-        'apply',
-      );
-      this.checker.observeApplyResult(n.id, entry.index, result);
-    }
-    n.applied = entry.index;
-    const list = n.proposals.get(entry.index);
-    if (list === undefined) return;
-    n.proposals.delete(entry.index);
-    for (const p of list) {
-      p.onOutcome(
-        p.term === entry.term
-          ? { status: 'ok', result, index: entry.index }
-          : { status: 'failed', code: 'PROPOSAL_DROPPED', leader: n.leader },
-      );
-    }
-  }
-
-  private onReadState(n: SimNode, rs: ReadState): void {
-    const read = n.reads.get(rs.requestId);
-    if (read === undefined) return;
-    n.reads.delete(rs.requestId);
-    if (!rs.ok) {
-      read.onOutcome({ status: 'failed', code: rs.code, leader: rs.leader });
-      return;
-    }
-    n.readsWaiting.push({ index: rs.index, read });
-  }
-
-  private answerReads(n: SimNode): void {
-    if (n.readsWaiting.length === 0) return;
-    const still: typeof n.readsWaiting = [];
-    for (const w of n.readsWaiting) {
-      if (w.index > n.applied) {
-        still.push(w);
-        continue;
-      }
-      const result = this.workload.read(n.stateMachine!, w.read.query);
-      w.read.onOutcome({ status: 'ok', result, index: n.applied });
-    }
-    n.readsWaiting = still;
-  }
-
-  private maybeSnapshot(n: SimNode): void {
-    const every = this.snapshotEveryEntries;
-    if (every <= 0) return;
-    const stored = n.storage.snapshot().meta.index;
-    if (n.applied - stored < every) return;
-    const data = synchronous(n.stateMachine!.snapshot(), 'snapshot');
-    const snapshot: Snapshot = {
-      meta: { index: n.applied, term: n.storage.term(n.applied), conf: n.storage.initialState().confState },
-      data,
-    };
-    // MemoryStorage does its work before its promise settles; check that it did.
-    n.storage.saveSnapshot(snapshot).catch(() => undefined);
-    if (n.storage.snapshot() !== snapshot)
-      throw new Error(`${n.id}: saving the snapshot at ${n.applied} failed`);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Internals: failures
-
-  private checkerClock(): { readonly now: number; readonly steps: number } {
-    const sim = this;
-    return {
-      get now() {
-        return sim.clock;
-      },
-      get steps() {
-        return sim.stepCount;
-      },
-    };
-  }
-
-  private fail(code: 'apply-order', message: string): never {
-    throw new InvariantViolation(code, message, this.clock, this.stepCount);
+    if (event.kind === 'call') event.run();
+    else this.readyLoop.handle(event);
   }
 
   /** Runs `body`; anything it throws becomes this simulation's failure (an exception from the core is `core-error`). */
@@ -1089,26 +605,12 @@ export class Simulation {
           : new InvariantViolation(
               'core-error',
               `unexpected exception: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-              this.clock,
-              this.stepCount,
+              this.scheduler.now,
+              this.scheduler.steps,
               { cause: error },
             );
       this.failure = violation;
       throw violation;
     }
   }
-}
-
-/** Returns `value`, or throws if a state machine returned a Promise (the simulator needs synchronous ones). */
-function synchronous<T>(value: T | Promise<T>, method: string): T {
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { then?: unknown }).then === 'function'
-  ) {
-    throw new TypeError(
-      `the state machine's ${method}() returned a Promise; under the simulator it must be synchronous`,
-    );
-  }
-  return value as T;
 }
