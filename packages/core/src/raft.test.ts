@@ -482,18 +482,16 @@ describe('input validation', () => {
     const term = c.node('a').status().hardState.term;
     assert.throws(
       () =>
-        c
-          .node('a')
-          .step({
-            type: 'appendResponse',
-            from: 'b',
-            to: 'a',
-            term,
-            reject: false,
-            index: 1e9,
-            rejectHintIndex: 0,
-            rejectHintTerm: 0,
-          }),
+        c.node('a').step({
+          type: 'appendResponse',
+          from: 'b',
+          to: 'a',
+          term,
+          reject: false,
+          index: 1e9,
+          rejectHintIndex: 0,
+          rejectHintTerm: 0,
+        }),
       (e: unknown) => e instanceof RaftError && e.code === 'INVALID_ARGUMENT',
     );
     assert.deepEqual(c.node('a').status().progress?.get('b'), before);
