@@ -6,6 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 packages=(core proto codec testkit)
+(cd "$root" && npx -y pnpm@10.34.9 build --output-logs=errors-only >/dev/null)
 for p in "${packages[@]}"; do
   (cd "$root/packages/$p" && npx -y pnpm@10.34.9 pack --pack-destination "$work" >/dev/null)
 done
