@@ -21,7 +21,9 @@ export type FaultKind =
   /** Change one node's tick rate (clock drift). */
   | 'drift'
   /** Change the network's loss, duplication and reordering rates (or calm it down). */
-  | 'weather';
+  | 'weather'
+  /** Ask the leader to hand leadership to another node (thesis §3.10), whatever state the network is in. */
+  | 'transfer';
 
 /** What faults a run suffers and how often. Times are virtual milliseconds. */
 export interface FaultProfile {
@@ -195,6 +197,16 @@ export class FaultInjector {
         const ms = Math.max(1, Math.round(base * (1 + (random.float() * 2 - 1) * d)));
         sim.setTickInterval(id, ms);
         sim.note(`drift: ${id} ticks every ${ms} ms`);
+        return;
+      }
+      case 'transfer': {
+        const leader = sim.leader();
+        if (leader === null || ids.length < 2) return;
+        const status = sim.status(leader);
+        if (!status.up || status.paused || status.role !== 'leader') return;
+        const to = random.pick(ids.filter((id) => id !== leader));
+        sim.note(`transfer: ${leader} asked to hand leadership to ${to}`);
+        sim.transferLeadership(leader, to);
         return;
       }
       case 'weather': {

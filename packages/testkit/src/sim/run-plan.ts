@@ -93,6 +93,7 @@ export function chooseRunPlan(random: SimRandom): RunPlan {
         pause: random.pick([0, 1]),
         drift: 0,
         weather: 0,
+        transfer: 0,
       },
       maxDowntimeMs: random.int(1, 3) * electionTimeoutMs,
       maxPauseMs: random.int(1, 3) * electionTimeoutMs,
@@ -119,6 +120,7 @@ export function chooseRunPlan(random: SimRandom): RunPlan {
       pause: random.pick([0, 1, 3]),
       drift: random.pick([0, 1, 2]),
       weather: random.pick([0, 1, 2]),
+      transfer: random.pick([0, 1, 2]),
     };
     faults = {
       meanIntervalMs: random.pick([0.25, 0.5, 1, 2]) * electionTimeoutMs,

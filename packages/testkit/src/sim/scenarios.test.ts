@@ -504,6 +504,7 @@ describe('churn', () => {
       pause: 1,
       drift: 1,
       weather: 1,
+      transfer: 1,
     },
     maxDowntimeMs: 5 * E,
     maxPauseMs: 3 * E,
