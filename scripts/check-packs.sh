@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-packages=(core proto codec testkit)
+packages=(core proto codec testkit log-storage grpc transport-unary transport-streaming)
 (cd "$root" && npx -y pnpm@10.34.9 build --output-logs=errors-only >/dev/null)
 for p in "${packages[@]}"; do
   (cd "$root/packages/$p" && npx -y pnpm@10.34.9 pack --pack-destination "$work" >/dev/null)
@@ -19,14 +19,20 @@ import * as testing from '@tsraft/core/testing';
 import * as proto from '@tsraft/proto';
 import * as codec from '@tsraft/codec';
 import * as testkit from '@tsraft/testkit';
+import * as logStorage from '@tsraft/log-storage';
+import * as grpc from '@tsraft/grpc';
+import * as unary from '@tsraft/transport-unary';
+import * as streaming from '@tsraft/transport-streaming';
 const need = { core: [core, 'RawNode', 'createNode', 'MemoryStorage', 'RaftError'], testing: [testing, 'createRawNodeWithFaults'],
-  proto: [proto, 'RaftMessageSchema'], codec: [codec, 'encodeRaftMessage', 'decodeRaftMessage'], testkit: [testkit, 'runSeed', 'checkLinearizable'] };
+  proto: [proto, 'RaftMessageSchema'], codec: [codec, 'encodeRaftMessage', 'decodeRaftMessage'], testkit: [testkit, 'runSeed', 'checkLinearizable', 'describeLogStorageConformance'],
+  'log-storage': [logStorage, 'openLogStorage', 'LogStorageError', 'SnapshotStore'], grpc: [grpc, 'createRaftServer', 'TransportError'],
+  'transport-unary': [unary, 'createUnaryTransport'], 'transport-streaming': [streaming, 'createStreamingTransport'] };
 for (const [name, [mod, ...exports]] of Object.entries(need)) {
   for (const e of exports) if (!(e in mod)) throw new Error(`@tsraft/${name} does not export ${e}`);
 }
 const report = testkit.runSeed(1, { steps: 300 });
 if (!report.ok) throw new Error('simulated seed failed from the packed packages');
-console.log('packed packages install and import: core, core/testing, proto, codec, testkit');
+console.log(`packed packages install and import: ${Object.keys(need).join(', ')}`);
 JS
 node check.mjs
 # No test files or sources ship; declarations do.

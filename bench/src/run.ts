@@ -110,11 +110,15 @@ async function main(): Promise<void> {
     if (chosen.length === 0) continue;
 
     const rounds: RoundResult[] = [];
-    for (let r = 0; r < options.rounds; r++) {
-      // Alternate the order so that neither warm-up effects nor a drift in load favour one case.
-      const order = r % 2 === 0 ? chosen : [...chosen].reverse();
-      rounds.push(await runRound(suiteName, order, options.quick));
-      process.stderr.write(`${suiteName}: round ${r + 1}/${options.rounds} done\n`);
+    try {
+      for (let r = 0; r < options.rounds; r++) {
+        // Alternate the order so that neither warm-up effects nor a drift in load favour one case.
+        const order = r % 2 === 0 ? chosen : [...chosen].reverse();
+        rounds.push(await runRound(suiteName, order, options.quick));
+        process.stderr.write(`${suiteName}: round ${r + 1}/${options.rounds} done\n`);
+      }
+    } finally {
+      await suite.close?.();
     }
     const names = chosen.map(([name]) => name);
     const report: SuiteReport = {

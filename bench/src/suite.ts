@@ -21,4 +21,6 @@ export interface BenchSuite {
   readonly cases: Readonly<Record<string, BenchCase>>;
   /** Ratios of case latencies, reported when both cases ran. */
   readonly comparisons: readonly Comparison[];
+  /** Releases what the cases opened (servers, sockets); the runner calls it after the suite. */
+  readonly close?: () => Promise<void>;
 }

@@ -1,5 +1,12 @@
 // The deterministic simulator: run a cluster of real cores under faults, check it, replay any seed.
 
+export * from './conformance/index.js';
+// Conformance suites that every implementation of a core interface must pass.
+export {
+  describeLogStorageConformance,
+  type LogStorageFactory,
+  type LogStorageUnderTest,
+} from './conformance/log-storage-conformance.js';
 // The linearizability checker (Wing & Gong with Lowe's memoization) and its register model.
 export * from './linearizability/index.js';
 // Building blocks, for custom drivers of the simulation.

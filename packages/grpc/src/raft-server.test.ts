@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { create } from '@bufbuild/protobuf';
+import { Metadata } from '@grpc/grpc-js';
+import { SendRequestSchema, SendResponseSchema, StreamRequestSchema } from '@tsraft/proto';
+import { pino } from 'pino';
+import { createRaftClient } from './channel.js';
+import { createClientInterceptor } from './client-interceptor.js';
+import { createRaftServer, type RaftServerOptions } from './raft-server.js';
+import { RAFT_SERVICE_DEFINITION } from './raft-service.js';
+import { TransportError } from './transport-error.js';
+
+const silent = pino({ level: 'silent' });
+const base: RaftServerOptions = {
+  listen: '127.0.0.1:0',
+  clusterId: 'c1',
+  nodeId: 'b',
+  members: ['a', 'b'],
+  handlers: {},
+  logger: silent,
+  shutdownGraceMs: 300,
+};
+
+function callSend(address: string, nodeId: string, clusterId = 'c1'): Promise<TransportError | null> {
+  const client = createRaftClient(address, {}, [createClientInterceptor({ clusterId, nodeId, peer: 'b' })]);
+  const send = RAFT_SERVICE_DEFINITION.Send;
+  return new Promise<TransportError | null>((resolve) => {
+    client.makeUnaryRequest(
+      send.path,
+      send.requestSerialize,
+      send.responseDeserialize,
+      create(SendRequestSchema),
+      new Metadata(),
+      { deadline: Date.now() + 3_000 },
+      (error) => resolve(error === null ? null : TransportError.from(error)),
+    );
+  }).finally(() => client.close());
+}
+
+test('the cluster check answers FAILED_PRECONDITION and PERMISSION_DENIED with typed codes', {
+  timeout: 10_000,
+}, async () => {
+  const server = await createRaftServer({
+    ...base,
+    handlers: { Send: (_call, callback) => callback(null, create(SendResponseSchema)) },
+  });
+  try {
+    assert.equal(await callSend(server.address, 'a'), null);
+    const wrong = await callSend(server.address, 'a', 'c2');
+    assert.equal(wrong?.code, 'WRONG_CLUSTER');
+    assert.equal(wrong?.retryable, false);
+    assert.equal((await callSend(server.address, 'zz'))?.code, 'UNKNOWN_NODE');
+  } finally {
+    await server.close();
+  }
+});
+
+test('admission control answers RESOURCE_EXHAUSTED past the per-peer call limit', {
+  timeout: 10_000,
+}, async () => {
+  const pending: (() => void)[] = [];
+  const server = await createRaftServer({
+    ...base,
+    limits: { maxConcurrentCallsPerPeer: 1 },
+    handlers: { Send: (_call, callback) => pending.push(() => callback(null, create(SendResponseSchema))) },
+  });
+  try {
+    const first = callSend(server.address, 'a');
+    while (pending.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const second = await callSend(server.address, 'a');
+    assert.equal(second?.code, 'OVERLOADED');
+    assert.equal(second?.retryable, true);
+    pending.shift()!();
+    assert.equal(await first, null);
+  } finally {
+    await server.close();
+  }
+});
+
+test('close ends open streams and finishes within the grace period', { timeout: 10_000 }, async () => {
+  const server = await createRaftServer({ ...base, handlers: { Stream: () => {} } });
+  const client = createRaftClient(server.address, {}, [
+    createClientInterceptor({ clusterId: 'c1', nodeId: 'a', peer: 'b' }),
+  ]);
+  const stream = RAFT_SERVICE_DEFINITION.Stream;
+  const call = client.makeBidiStreamRequest(stream.path, stream.requestSerialize, stream.responseDeserialize);
+  const ended = new Promise<TransportError>((resolve) =>
+    call.on('error', (e) => resolve(TransportError.from(e))),
+  );
+  call.on('data', () => {});
+  call.write(create(StreamRequestSchema));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const started = Date.now();
+  await server.close();
+  assert.ok(Date.now() - started < 2_000);
+  const endedWith = await ended;
+  assert.equal(endedWith.code, 'SHUTTING_DOWN', endedWith.message);
+  client.close();
+});
+
+const require = createRequire(import.meta.url);
+function bufBinary(): string | null {
+  try {
+    const path = require.resolve('@bufbuild/buf/bin/buf');
+    return existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+test('buf curl lists the services by reflection and checks health', { timeout: 30_000 }, async (t) => {
+  const buf = bufBinary();
+  if (buf === null) return t.skip('@bufbuild/buf is not installed');
+  const server = await createRaftServer(base);
+  const run = promisify(execFile);
+  const url = `http://${server.address}`;
+  const common = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge'];
+  try {
+    const methods = await run(buf, [...common, '--list-methods', url], { timeout: 20_000 });
+    assert.match(methods.stdout, /tsraft\.raft\.v1\.Raft\/Send/);
+    assert.match(methods.stdout, /grpc\.health\.v1\.Health\/Check/);
+    const check = async () =>
+      JSON.parse(
+        (await run(buf, [...common, `${url}/grpc.health.v1.Health/Check`], { timeout: 20_000 })).stdout,
+      );
+    assert.deepEqual(await check(), { status: 'NOT_SERVING' });
+    server.setServing(true);
+    assert.deepEqual(await check(), { status: 'SERVING' });
+  } finally {
+    await server.close();
+  }
+});
