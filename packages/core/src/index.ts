@@ -7,7 +7,7 @@ export type { Entry, EntryType, NodeId } from './entry.js';
 export { entryPayloadBytes } from './entry.js';
 export { RaftError, type RaftErrorCode, type RaftErrorOptions } from './errors.js';
 export { EMPTY_HARD_STATE, type HardState, hardStateEquals } from './hard-state.js';
-export type { LogReader } from './log-reader.js';
+export { type LogReader, readEntryRange } from './log-reader.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory/memory-storage.js';
 export { createMemoryNetwork, type MemoryNetwork } from './memory/memory-transport.js';
 export type {

@@ -1,5 +1,6 @@
 import type { ConfState } from './conf-state.js';
 import type { Entry } from './entry.js';
+import { RaftError } from './errors.js';
 import type { HardState } from './hard-state.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -24,4 +25,34 @@ export interface LogReader {
   lastIndex(): number;
   /** The latest snapshot; its index is `firstIndex() - 1`. */
   snapshot(): Snapshot;
+}
+
+/**
+ * Reads `[lo, hi)` for a {@link LogReader} implementation with the contract's checks and byte limit:
+ * `COMPACTED` at or below `snapshotIndex`, `INVALID_ARGUMENT` past `lastIndex`, and stopping once `maxBytes`
+ * of payload is reached (always returning at least one entry).
+ */
+export function readEntryRange(
+  lo: number,
+  hi: number,
+  maxBytes: number,
+  snapshotIndex: number,
+  lastIndex: number,
+  entryAt: (index: number) => Entry,
+): Entry[] {
+  if (lo <= snapshotIndex) {
+    throw new RaftError('COMPACTED', `entry ${lo} is compacted (snapshot at ${snapshotIndex})`);
+  }
+  if (hi > lastIndex + 1) {
+    throw new RaftError('INVALID_ARGUMENT', `entries(${lo}, ${hi}) reaches past last index ${lastIndex}`);
+  }
+  const out: Entry[] = [];
+  let bytes = 0;
+  for (let i = lo; i < hi; i++) {
+    const entry = entryAt(i);
+    bytes += entry.data.byteLength;
+    if (out.length > 0 && bytes > maxBytes) break;
+    out.push(entry);
+  }
+  return out;
 }

@@ -7,6 +7,7 @@ import {
   type LogStorage,
   type NodeLogger,
   RaftError,
+  readEntryRange,
   type Snapshot,
   type StorageUpdate,
 } from '@tsraft/core';
@@ -172,23 +173,7 @@ export class DiskLogStorage implements LogStorage {
   }
 
   entries(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
-    if (lo <= this.base)
-      throw new RaftError('COMPACTED', `entry ${lo} is compacted (snapshot at ${this.base})`);
-    if (hi > this.lastIndex() + 1) {
-      throw new RaftError(
-        'INVALID_ARGUMENT',
-        `entries(${lo}, ${hi}) reaches past last index ${this.lastIndex()}`,
-      );
-    }
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const entry = this.entryAt(i);
-      bytes += entry.data.byteLength;
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(entry);
-    }
-    return out;
+    return readEntryRange(lo, hi, maxBytes, this.base, this.lastIndex(), (i) => this.entryAt(i));
   }
 
   term(index: number): number {

@@ -2,6 +2,7 @@ import type { ConfState } from '../conf-state.js';
 import type { Entry } from '../entry.js';
 import { RaftError } from '../errors.js';
 import { EMPTY_HARD_STATE, type HardState } from '../hard-state.js';
+import { readEntryRange } from '../log-reader.js';
 import type { LogStorage, StorageUpdate } from '../node/log-storage.js';
 import type { Snapshot } from '../snapshot.js';
 
@@ -39,22 +40,7 @@ export class MemoryStorage implements LogStorage {
 
   entries(lo: number, hi: number, maxBytes = Number.POSITIVE_INFINITY): Entry[] {
     const offset = this.snap.meta.index;
-    if (lo <= offset) throw new RaftError('COMPACTED', `entry ${lo} is compacted (snapshot at ${offset})`);
-    if (hi > this.lastIndex() + 1) {
-      throw new RaftError(
-        'INVALID_ARGUMENT',
-        `entries(${lo}, ${hi}) reaches past last index ${this.lastIndex()}`,
-      );
-    }
-    const out: Entry[] = [];
-    let bytes = 0;
-    for (let i = lo; i < hi; i++) {
-      const entry = this.log[i - offset - 1]!;
-      bytes += entry.data.byteLength;
-      if (out.length > 0 && bytes > maxBytes) break;
-      out.push(entry);
-    }
-    return out;
+    return readEntryRange(lo, hi, maxBytes, offset, this.lastIndex(), (i) => this.log[i - offset - 1]!);
   }
 
   term(index: number): number {
