@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { create } from '@bufbuild/protobuf';
 import { Metadata } from '@grpc/grpc-js';
 import { SendRequestSchema, SendResponseSchema, StreamRequestSchema } from '@tsraft/proto';
+import { freezableProxy } from '@tsraft/testkit';
 import { pino } from 'pino';
 import { createRaftClient } from './channel.js';
 import { createClientInterceptor } from './client-interceptor.js';
@@ -131,6 +132,56 @@ test('buf curl lists the services by reflection and checks health', { timeout: 3
     server.setServing(true);
     assert.deepEqual(await check(), { status: 'SERVING' });
   } finally {
+    await server.close();
+  }
+});
+
+test('server keep-alive cancels the stream of a client that vanished without closing its connection', {
+  timeout: 15_000,
+}, async () => {
+  let cancelled: (() => void) | null = null;
+  const streamCancelled = new Promise<void>((resolve) => {
+    cancelled = resolve;
+  });
+  let opened: (() => void) | null = null;
+  const streamOpened = new Promise<void>((resolve) => {
+    opened = resolve;
+  });
+  const server = await createRaftServer({
+    ...base,
+    keepaliveIntervalMs: 200,
+    keepaliveTimeoutMs: 200,
+    handlers: {
+      Stream: (call) => {
+        call.on('error', () => {});
+        call.on('cancelled', () => cancelled?.());
+        call.on('data', () => opened?.());
+      },
+    },
+  });
+  // The client itself never pings (its keep-alive is an hour), so only the server's PINGs can notice.
+  const proxy = await freezableProxy(server.port);
+  const client = createRaftClient(proxy.address, { keepaliveIntervalMs: 3_600_000 }, [
+    createClientInterceptor({ clusterId: 'c1', nodeId: 'a', peer: 'b' }),
+  ]);
+  try {
+    const stream = RAFT_SERVICE_DEFINITION.Stream;
+    const call = client.makeBidiStreamRequest(
+      stream.path,
+      stream.requestSerialize,
+      stream.responseDeserialize,
+    );
+    call.on('error', () => {});
+    call.write(create(StreamRequestSchema));
+    await streamOpened;
+    proxy.freeze();
+    const started = performance.now();
+    await streamCancelled;
+    // PING every 200 ms, 200 ms to answer: detection within a few seconds even on a loaded machine.
+    assert.ok(performance.now() - started < 10_000);
+  } finally {
+    client.close();
+    await proxy.close();
     await server.close();
   }
 });

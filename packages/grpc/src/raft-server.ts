@@ -50,6 +50,14 @@ export interface RaftServerOptions {
   readonly limits?: AdmissionLimits;
   /** Largest message accepted or sent, in bytes. Default 16 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Interval of the server's HTTP/2 keep-alive PINGs to each client, in ms. A client that answers none within
+   * `keepaliveTimeoutMs` has its connection closed and its calls (streams included) cancelled, so the server
+   * side of a stream from a vanished peer does not linger. Default 10 000.
+   */
+  readonly keepaliveIntervalMs?: number;
+  /** How long the server waits for a PING answer before dropping the connection, in ms. Default 5 000. */
+  readonly keepaliveTimeoutMs?: number;
   /** How long `close()` lets in-flight calls finish before it cuts them. Default 2 000. */
   readonly shutdownGraceMs?: number;
   /** Structured logger. Default: pino at level `warn`. */
@@ -94,6 +102,8 @@ export async function createRaftServer(options: RaftServerOptions): Promise<Raft
     'grpc.max_receive_message_length': maxMessageBytes,
     'grpc.max_send_message_length': maxMessageBytes,
     'grpc.default_compression_algorithm': 0,
+    'grpc.keepalive_time_ms': options.keepaliveIntervalMs ?? 10_000,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs ?? 5_000,
     interceptors: [
       createServerInterceptor({
         policy,

@@ -9,6 +9,8 @@ export {
 } from './conformance/log-storage-conformance.js';
 // The linearizability checker (Wing & Gong with Lowe's memoization) and its register model.
 export * from './linearizability/index.js';
+// Network test helpers.
+export { type FreezableProxy, freezableProxy } from './net/freezable-proxy.js';
 // Building blocks, for custom drivers of the simulation.
 export { type ClientOptions, ClientPool, type ProbeState } from './sim/client-pool.js';
 export { EventQueue, type Scheduled } from './sim/event-queue.js';

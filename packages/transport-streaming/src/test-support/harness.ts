@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { connect, createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer } from 'node:net';
 import type { Message, NodeId, TransportHandler } from '@tsraft/core';
 import { createRaftServer, type GrpcLogger } from '@tsraft/grpc';
 import type { StreamingTransport } from '../streaming-transport.js';
@@ -103,45 +103,4 @@ export async function until(condition: () => boolean, timeoutMs = 5_000, what = 
   }
 }
 
-/** A TCP relay to `target` that can be frozen: it then stops moving bytes but keeps the connections open. */
-export interface FreezableProxy {
-  readonly address: string;
-  freeze(): void;
-  close(): Promise<void>;
-}
-
-/** Starts a {@link FreezableProxy} on 127.0.0.1. */
-export async function freezableProxy(target: number): Promise<FreezableProxy> {
-  const sockets = new Set<Socket>();
-  let frozen = false;
-  const server: NetServer = createServer((inbound) => {
-    const outbound = connect(target, '127.0.0.1');
-    for (const s of [inbound, outbound]) {
-      sockets.add(s);
-      s.on('error', () => {});
-      s.on('close', () => sockets.delete(s));
-    }
-    inbound.on('data', (chunk) => {
-      if (!frozen) outbound.write(chunk);
-    });
-    outbound.on('data', (chunk) => {
-      if (!frozen) inbound.write(chunk);
-    });
-    inbound.on('close', () => outbound.destroy());
-    outbound.on('close', () => inbound.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : 0;
-  return {
-    address: `127.0.0.1:${port}`,
-    freeze: () => {
-      frozen = true;
-    },
-    close: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+export { type FreezableProxy, freezableProxy } from '@tsraft/testkit';
