@@ -25,6 +25,7 @@ export {
 } from './observability.js';
 export {
   createRaftServer,
+  type HostedService,
   type RaftServer,
   type RaftServerOptions,
   type RaftServiceHandlers,

@@ -4,9 +4,18 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { create } from '@bufbuild/protobuf';
-import { Metadata } from '@grpc/grpc-js';
-import { SendRequestSchema, SendResponseSchema, StreamRequestSchema } from '@tsraft/proto';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { credentials, Metadata, makeGenericClientConstructor } from '@grpc/grpc-js';
+import {
+  file_tsraft_kv_v1_kv,
+  SendRequestSchema,
+  SendResponseSchema,
+  type StatusRequest,
+  StatusRequestSchema,
+  type StatusResponse,
+  StatusResponseSchema,
+  StreamRequestSchema,
+} from '@tsraft/proto';
 import { freezableProxy } from '@tsraft/testkit';
 import { pino } from 'pino';
 import { createRaftClient } from './channel.js';
@@ -182,6 +191,72 @@ test('server keep-alive cancels the stream of a client that vanished without clo
   } finally {
     client.close();
     await proxy.close();
+    await server.close();
+  }
+});
+
+test('a hosted service shares the port: no peer checks, its health follows the server, reflection lists it', {
+  timeout: 30_000,
+}, async (t) => {
+  const serialize = (value: StatusResponse) => Buffer.from(toBinary(StatusResponseSchema, value));
+  const statusMethod = {
+    path: '/tsraft.kv.v1.KV/Status',
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: StatusRequest) => Buffer.from(toBinary(StatusRequestSchema, value)),
+    requestDeserialize: (bytes: Buffer) => fromBinary(StatusRequestSchema, bytes),
+    responseSerialize: serialize,
+    responseDeserialize: (bytes: Buffer) => fromBinary(StatusResponseSchema, bytes),
+  };
+  const server = await createRaftServer({
+    ...base,
+    services: [
+      {
+        name: 'tsraft.kv.v1.KV',
+        definition: { Status: statusMethod },
+        implementation: {
+          Status: (_call: unknown, callback: (e: null, v: StatusResponse) => void) =>
+            callback(null, create(StatusResponseSchema, { memberId: 'b' })),
+        },
+        files: [file_tsraft_kv_v1_kv],
+      },
+    ],
+  });
+  const Client = makeGenericClientConstructor({ Status: statusMethod }, 'KV');
+  const client = new Client(server.address, credentials.createInsecure());
+  try {
+    // A caller with no cluster or node id metadata reaches it: the Raft interceptor lets it through.
+    const answer = await new Promise<StatusResponse>((resolve, reject) =>
+      (client as unknown as Record<string, (...args: unknown[]) => void>).Status!(
+        create(StatusRequestSchema),
+        (error: Error | null, value: StatusResponse) => (error === null ? resolve(value) : reject(error)),
+      ),
+    );
+    assert.equal(answer.memberId, 'b');
+    const buf = bufBinary();
+    if (buf === null) return t.skip('@bufbuild/buf is not installed');
+    const run = promisify(execFile);
+    const url = `http://${server.address}`;
+    const common = ['curl', '--protocol', 'grpc', '--http2-prior-knowledge'];
+    const methods = await run(buf, [...common, '--list-methods', url], { timeout: 20_000 });
+    assert.match(methods.stdout, /tsraft\.kv\.v1\.KV\/Status/);
+    const check = async () =>
+      JSON.parse(
+        (
+          await run(
+            buf,
+            [...common, '-d', '{"service":"tsraft.kv.v1.KV"}', `${url}/grpc.health.v1.Health/Check`],
+            {
+              timeout: 20_000,
+            },
+          )
+        ).stdout,
+      );
+    assert.deepEqual(await check(), { status: 'NOT_SERVING' });
+    server.setServing(true);
+    assert.deepEqual(await check(), { status: 'SERVING' });
+  } finally {
+    client.close();
     await server.close();
   }
 });

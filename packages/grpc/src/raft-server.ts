@@ -1,9 +1,12 @@
+import type { DescFile } from '@bufbuild/protobuf';
 import {
   type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleUnaryCall,
   Server,
   type ServerOptions,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import type { NodeId } from '@tsraft/core';
 import type {
@@ -32,6 +35,19 @@ export interface RaftServiceHandlers {
   readonly Stream?: handleBidiStreamingCall<StreamRequest, StreamResponse>;
 }
 
+/**
+ * A gRPC service served on the same port as Raft (a node's client API, for instance). Its calls skip the
+ * Raft interceptor's peer checks and admission; its health follows the server's (see `setServing`).
+ */
+export interface HostedService {
+  /** The full service name (`package.Service`), under which the health service reports it. */
+  readonly name: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+  /** The protobuf-es files describing it (with the files they import), for server reflection. Default none. */
+  readonly files?: readonly DescFile[];
+}
+
 /** Options of {@link createRaftServer}. */
 export interface RaftServerOptions {
   /** `host:port` to listen on; port 0 picks a free port (see {@link RaftServer.port}). */
@@ -44,6 +60,8 @@ export interface RaftServerOptions {
   readonly members: readonly NodeId[] | ((id: NodeId) => boolean);
   /** The Raft methods. Callers reach them only after the cluster, membership and admission checks. */
   readonly handlers: RaftServiceHandlers;
+  /** More services to serve on the same port. Default none. */
+  readonly services?: readonly HostedService[];
   /** TLS (mutual by default) from PEM files; absent means plaintext. */
   readonly tls?: TlsFiles;
   /** Per-peer admission control. */
@@ -72,7 +90,7 @@ export interface RaftServer {
   /** `host:port` peers dial to reach this server. */
   readonly address: string;
   /**
-   * Sets the health status of the whole server (`""`) and of `tsraft.raft.v1.Raft`. It starts
+   * Sets the health status of the whole server (`""`), of `tsraft.raft.v1.Raft` and of each hosted service. It starts
    * NOT_SERVING; the owner sets SERVING while the node runs and its storage is healthy.
    */
   setServing(serving: boolean): void;
@@ -117,9 +135,19 @@ export async function createRaftServer(options: RaftServerOptions): Promise<Raft
   };
   const server = new Server(serverOptions);
   server.addService(RAFT_SERVICE_DEFINITION, { ...options.handlers });
-  const health = new HealthImplementation({ '': 'NOT_SERVING', [RAFT_SERVICE_NAME]: 'NOT_SERVING' });
+  const healthNames = ['', RAFT_SERVICE_NAME];
+  for (const hosted of options.services ?? []) {
+    server.addService(hosted.definition, hosted.implementation);
+    healthNames.push(hosted.name);
+  }
+  const health = new HealthImplementation(
+    Object.fromEntries(healthNames.map((name) => [name, 'NOT_SERVING' as const])),
+  );
   health.addToServer(server);
-  addReflection(server);
+  addReflection(
+    server,
+    (options.services ?? []).flatMap((hosted) => hosted.files ?? []),
+  );
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(options.listen, loadServerCredentials(options.tls), (error, bound) =>
@@ -136,8 +164,7 @@ export async function createRaftServer(options: RaftServerOptions): Promise<Raft
   let closing: Promise<void> | null = null;
   const setServing = (serving: boolean): void => {
     const value = serving ? 'SERVING' : 'NOT_SERVING';
-    health.setStatus('', value);
-    health.setStatus(RAFT_SERVICE_NAME, value);
+    for (const name of healthNames) health.setStatus(name, value);
   };
   const shutdown = async (): Promise<void> => {
     setServing(false);

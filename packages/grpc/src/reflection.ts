@@ -1,4 +1,4 @@
-import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import { type DescFile, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   type DescriptorProto,
   type FileDescriptorProto,
@@ -16,9 +16,13 @@ import { service as healthService } from 'grpc-health-check';
 /**
  * Registers gRPC server reflection (v1 and v1alpha) on `server`, describing the Raft service from the
  * generated protobuf-es file descriptors and `grpc.health.v1` from the descriptors grpc-health-check
- * ships, so that `buf curl` and grpcurl can list and call both without `.proto` files.
+ * ships, so that `buf curl` and grpcurl can list and call both without `.proto` files. `extraFiles` describe
+ * further services served beside them (each file with the files it imports).
  */
-export function addReflection(server: Pick<Server, 'addService'>): void {
+export function addReflection(
+  server: Pick<Server, 'addService'>,
+  extraFiles: readonly DescFile[] = [],
+): void {
   const raftFiles = [file_tsraft_raft_v1_log, file_tsraft_raft_v1_messages, file_tsraft_raft_v1_service].map(
     (file) => Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
@@ -28,10 +32,17 @@ export function addReflection(server: Pick<Server, 'addService'>): void {
     ),
   );
   // @grpc/reflection reads only `fileDescriptorProtos` from each value of the package definition.
-  const definition = {
-    'tsraft.raft.v1': { format: 'Protocol Buffer 3 DescriptorProto', fileDescriptorProtos: raftFiles },
-    'grpc.health.v1': { format: 'Protocol Buffer 3 DescriptorProto', fileDescriptorProtos: healthFiles },
+  const format = 'Protocol Buffer 3 DescriptorProto';
+  const definition: Record<string, { format: string; fileDescriptorProtos: Buffer[] }> = {
+    'tsraft.raft.v1': { format, fileDescriptorProtos: raftFiles },
+    'grpc.health.v1': { format, fileDescriptorProtos: healthFiles },
   };
+  for (const file of extraFiles) {
+    const bytes = Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto));
+    const entry = definition[file.proto.package] ?? { format, fileDescriptorProtos: [] };
+    entry.fileDescriptorProtos.push(bytes);
+    definition[file.proto.package] = entry;
+  }
   new ReflectionService(
     definition as unknown as ConstructorParameters<typeof ReflectionService>[0],
   ).addToServer(server);

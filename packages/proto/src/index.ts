@@ -1,5 +1,6 @@
 /**
- * The tsraft wire schema, `tsraft.raft.v1`, as protobuf-es types and schemas generated from `proto/`.
+ * The tsraft wire schemas as protobuf-es types and schemas generated from `proto/`: `tsraft.raft.v1` (between
+ * peers) and `tsraft.kv.v1` (the KV client service and the KV state machine's log commands).
  *
  * Everything here is generated; build messages with `create(XSchema, init)` and serialize them with
  * `toBinary`/`fromBinary` from `@bufbuild/protobuf`. 64-bit fields (terms, indexes) are `bigint`.
@@ -7,6 +8,9 @@
  *
  * @packageDocumentation
  */
+
+export * from './gen/tsraft/kv/v1/command_pb.js';
+export * from './gen/tsraft/kv/v1/kv_pb.js';
 export * from './gen/tsraft/raft/v1/log_pb.js';
 export * from './gen/tsraft/raft/v1/messages_pb.js';
 export * from './gen/tsraft/raft/v1/service_pb.js';

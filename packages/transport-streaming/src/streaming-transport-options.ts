@@ -5,6 +5,7 @@ import {
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
   type GrpcLogger,
   type GrpcMetrics,
+  type HostedService,
   type TlsFiles,
 } from '@tsraft/grpc';
 
@@ -39,6 +40,8 @@ export interface StreamingTransportOptions {
   readonly members?: readonly NodeId[] | ((id: NodeId) => boolean);
   /** Per-peer admission control of the server made for `listen`. */
   readonly limits?: AdmissionLimits;
+  /** More gRPC services to serve on the server made for `listen` (a node's client API, for instance). */
+  readonly services?: readonly HostedService[];
   /** Structured logger of the server made for `listen` (pino). Default: pino at level `warn`. */
   readonly logger?: GrpcLogger;
   /** Call metrics of the server made for `listen`. */

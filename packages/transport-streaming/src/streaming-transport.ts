@@ -26,6 +26,11 @@ export interface StreamingTransport extends Transport {
   readonly address: string | undefined;
   /** The server made for the `listen` option (health, reflection), once started. */
   readonly server: RaftServer | undefined;
+  /**
+   * Reports whether the node's storage is healthy: the health service of the server made for `listen`
+   * says SERVING only while the transport is started, not closed, and healthy (the default).
+   */
+  setHealthy(healthy: boolean): void;
 }
 
 /**
@@ -40,6 +45,8 @@ export function createStreamingTransport(options: StreamingTransportOptions): St
   let handler: TransportHandler | null = null;
   let server: RaftServer | undefined;
   let closing: Promise<void> | null = null;
+  let healthy = true;
+  const updateHealth = (): void => server?.setServing(healthy && handler !== null && closing === null);
   /** Peers whose unreachability is reported on the next turn; one report per peer per turn. */
   const unreachable = new Set<NodeId>();
 
@@ -91,10 +98,11 @@ export function createStreamingTransport(options: StreamingTransportOptions): St
           ...(options.limits === undefined ? {} : { limits: options.limits }),
           ...(options.logger === undefined ? {} : { logger: options.logger }),
           ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+          ...(options.services === undefined ? {} : { services: options.services }),
         });
-        server.setServing(true);
       }
       handler = h;
+      updateHealth();
       for (const peer of resolved.knownPeers) sessionOf(peer);
     },
     send: (message: Message) => {
@@ -112,8 +120,13 @@ export function createStreamingTransport(options: StreamingTransportOptions): St
       }
       session.push(toQueued(message, resolved.clusterId));
     },
+    setHealthy: (value) => {
+      healthy = value;
+      updateHealth();
+    },
     close: () => {
       closing ??= (async () => {
+        server?.setServing(false);
         const deadline = performance.now() + resolved.closeTimeoutMs;
         const all = [...sessions.values()];
         await Promise.all([inbound.close(deadline), ...all.map((s) => s.drain(deadline))]);

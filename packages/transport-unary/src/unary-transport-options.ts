@@ -1,5 +1,12 @@
 import { type NodeId, RaftError } from '@tsraft/core';
-import type { AdmissionLimits, GrpcLogger, GrpcMetrics, PeerChannelOptions, TlsFiles } from '@tsraft/grpc';
+import type {
+  AdmissionLimits,
+  GrpcLogger,
+  GrpcMetrics,
+  HostedService,
+  PeerChannelOptions,
+  TlsFiles,
+} from '@tsraft/grpc';
 
 /** Where each peer listens (`host:port`): a map, or a function asked on every connection attempt. */
 export type PeerDirectory = ReadonlyMap<NodeId, string> | ((id: NodeId) => string | undefined);
@@ -54,6 +61,8 @@ export interface UnaryTransportOptions {
   readonly tls?: TlsFiles;
   /** Server-side admission control per peer. */
   readonly limits?: AdmissionLimits;
+  /** More gRPC services to serve on the transport's port (a node's client API, for instance). */
+  readonly services?: readonly HostedService[];
   /** How long `close()` drains in-flight inbound calls before it cuts them. Default 1 000. */
   readonly shutdownGraceMs?: number;
   /** Structured logger (pino). Default: pino at level `warn`. */

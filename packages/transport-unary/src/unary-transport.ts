@@ -116,6 +116,7 @@ export function createUnaryTransport(options: UnaryTransportOptions): UnaryTrans
         ...(options.tls === undefined ? {} : { tls: options.tls }),
         ...(options.limits === undefined ? {} : { limits: options.limits }),
         ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
+        ...(options.services === undefined ? {} : { services: options.services }),
       });
       handler = h;
       if (closed) {
