@@ -28,7 +28,13 @@ export type {
 // Interfaces the driver composes, and their in-memory implementations.
 export type { LogStorage, StorageUpdate } from './node/log-storage.js';
 // The driver: runs a RawNode with a timer, a transport, storage and a state machine (does I/O).
-export { createNode, type LeaderChangeListener, type NodeStatus, type RaftNode } from './node/node.js';
+export {
+  createNode,
+  type LeaderChangeListener,
+  type NodeStatus,
+  type RaftNode,
+  type ReadOptions,
+} from './node/node.js';
 export type { NodeLogger, NodeLogLevel } from './node/node-logger.js';
 export type { NodeOptions, NodeRaftKnobs } from './node/node-options.js';
 export type { OperationOptions } from './node/operation.js';

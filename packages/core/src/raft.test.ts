@@ -362,6 +362,61 @@ describe('linearizable reads (thesis §6.4)', () => {
   });
 });
 
+describe('lease reads (thesis §6.4.1)', () => {
+  /** A leader `a` with one committed entry of its term, then cut off from both followers. */
+  function isolatedLeader(options: { checkQuorum?: boolean } = {}): TestCluster {
+    const c = new TestCluster(ids, options);
+    c.elect('a');
+    c.propose('a', 'x');
+    c.stabilize();
+    c.isolate('b');
+    c.isolate('c');
+    return c;
+  }
+
+  it('a leader in its lease answers at once from its commit index, with no heartbeat round', () => {
+    const c = isolatedLeader();
+    const sentBefore = c.sent.length;
+    c.node('a').readIndex(5, { lease: true });
+    c.stabilize();
+    const commit = c.node('a').status().hardState.commit;
+    assert.deepEqual(c.member('a').readStates, [{ requestId: 5, ok: true, index: commit }]);
+    assert.equal(c.sent.length, sentBefore, 'no message was needed');
+    // The same read without the lease needs the quorum it cannot reach.
+    c.node('a').readIndex(6);
+    c.stabilize();
+    assert.equal(c.member('a').readStates.length, 1);
+  });
+
+  it('once a check-quorum period passes without hearing from a quorum, the lease is gone', () => {
+    const c = isolatedLeader();
+    c.tick(10, ['a']); // one election timeout: the check passes on the earlier contact, then resets
+    assert.equal(c.node('a').status().role, 'leader');
+    c.node('a').readIndex(5, { lease: true });
+    c.stabilize();
+    assert.equal(c.member('a').readStates.length, 0, 'fell back to a read index round, unanswered');
+  });
+
+  it('without check-quorum there is no lease: the read waits for a quorum', () => {
+    const c = isolatedLeader({ checkQuorum: false });
+    c.node('a').readIndex(5, { lease: true });
+    c.stabilize();
+    assert.equal(c.member('a').readStates.length, 0);
+  });
+
+  it('on a follower a lease read is an ordinary read index through the leader', () => {
+    const c = new TestCluster(ids);
+    c.elect('a');
+    c.propose('a', 'x');
+    c.stabilize();
+    c.node('b').readIndex(3, { lease: true });
+    c.stabilize();
+    const state = c.member('b').readStates[0];
+    assert.ok(state?.ok && state.index === c.node('a').status().hardState.commit);
+    assert.ok(c.sent.some((m) => m.type === 'readIndex' && m.from === 'b'));
+  });
+});
+
 describe('leadership transfer (thesis §3.10)', () => {
   it('catches the target up, then hands over', () => {
     const c = new TestCluster(ids);

@@ -180,14 +180,36 @@ export class Raft {
     this.stepRole(m);
   }
 
-  readIndex(requestId: number): void {
+  readIndex(requestId: number, lease = false): void {
     if (!Number.isSafeInteger(requestId) || requestId < 0) {
       throw new RaftError(
         'INVALID_ARGUMENT',
         `requestId must be a non-negative safe integer, got ${requestId}`,
       );
     }
+    if (lease && this.leaseReadAllowed()) {
+      this.answerRead(this.id, requestId, this.log.committed);
+      return;
+    }
     this.handleReadIndex(this.id, requestId);
+  }
+
+  /**
+   * Whether a leader may answer a read from its commit index without a heartbeat round (thesis §6.4.1):
+   * a quorum answered it within the current check-quorum period (at most an election timeout), and a voter
+   * ignores vote requests for an election timeout after hearing from its leader, so no other leader can
+   * have been elected meanwhile, provided clocks advance at about the same rate and messages are not
+   * delayed by a large part of an election timeout. It must also have committed an entry of its own term
+   * (its commit index is then the latest) and not be handing leadership over.
+   */
+  private leaseReadAllowed(): boolean {
+    return (
+      this.role === 'leader' &&
+      this.cfg.checkQuorum &&
+      this.transferee === null &&
+      this.committedInCurrentTerm() &&
+      this.tracker.quorumActive(this.id)
+    );
   }
 
   transferLeadership(to: NodeId): void {
@@ -332,6 +354,7 @@ export class Raft {
       applied: this.log.applied,
       lastIndex: this.log.lastIndex(),
       transferee: this.transferee,
+      conf: this.tracker.conf,
       progress,
     };
   }

@@ -79,9 +79,13 @@ export class RawNode {
   /**
    * Asks for a linearizable read index (thesis §6.4). The answer arrives in `Ready.readStates` with the
    * same `requestId`: once the state machine has applied that index, a read of it is linearizable.
+   *
+   * With `lease`, a leader whose lease holds (check-quorum on, a quorum heard from within the current
+   * election timeout) answers at once from its commit index, without a heartbeat round: linearizable only
+   * while clocks advance at about the same rate (thesis §6.4.1). Elsewhere it is an ordinary read index.
    */
-  readIndex(requestId: number): void {
-    this.raft.readIndex(requestId);
+  readIndex(requestId: number, options: { readonly lease?: boolean } = {}): void {
+    this.raft.readIndex(requestId, options.lease === true);
   }
 
   /** Moves leadership to `to`: it is caught up, then told to campaign at once (thesis §3.10). */

@@ -1,3 +1,4 @@
+import type { ConfState } from './conf-state.js';
 import type { NodeId } from './entry.js';
 import type { HardState } from './hard-state.js';
 import type { Role } from './ready.js';
@@ -25,6 +26,8 @@ export interface RaftStatus {
   readonly lastIndex: number;
   /** Leadership transfer target, while one is in progress. */
   readonly transferee: NodeId | null;
+  /** The membership this node knows. */
+  readonly conf: ConfState;
   /** Per-member progress, only on the leader. */
   readonly progress: ReadonlyMap<NodeId, ProgressStatus> | null;
 }

@@ -238,6 +238,7 @@ describe('createNode: a 3-node in-memory cluster', () => {
       const status = node.status();
       assert.equal(status.stopped, true);
       assert.equal(status.error?.code, 'STORAGE_FAILED');
+      assert.equal((await node.whenStopped())?.code, 'STORAGE_FAILED', 'whenStopped reports the crash');
       assert.ok(cluster.loggers.get(leader)!.lines.some((l) => l.level === 'error'));
       await rejectsWith(node.propose(cmd('later')), 'STORAGE_FAILED');
       const savesAtCrash = cluster.storages.get(leader)!.saves;
@@ -301,6 +302,11 @@ describe('createNode: single nodes and hostile input', () => {
       const node = cluster.node('solo');
       assert.match(await within(node.propose(cmd('alone')), WAIT_MS, 'a proposal'), /:alone$/);
       await within(node.read(), WAIT_MS, 'a read');
+      await within(node.read({ lease: true }), WAIT_MS, 'a lease read');
+      assert.deepEqual(node.status().conf.voters, ['solo']);
+      const stopped = node.whenStopped();
+      await cluster.close();
+      assert.equal(await within(stopped, WAIT_MS, 'whenStopped after close'), null);
     } finally {
       await cluster.close();
     }

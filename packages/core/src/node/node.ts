@@ -51,11 +51,12 @@ export interface RaftNode<Result = unknown> {
    * Resolves once the leader confirmed its leadership for a read index (ReadIndex, thesis §6.4) and this
    * node's state machine has applied up to it: a read of the local state machine after that is
    * linearizable. Works on followers (the request goes to the leader). Retried each election timeout
-   * while unanswered.
+   * while unanswered. With `lease`, a leader in its lease skips the heartbeat round (see
+   * {@link ReadOptions.lease}).
    * @throws RaftError the core's refusal (e.g. `NOT_LEADER` when no leader is known), `TIMEOUT`,
    * `ABORTED`, `STOPPED`, `STORAGE_FAILED`.
    */
-  read(options?: OperationOptions): Promise<void>;
+  read(options?: ReadOptions): Promise<void>;
   /**
    * Asks this node, the leader, to hand leadership to `to` (thesis §3.10); watch {@link onLeaderChange}
    * for the outcome. Proposals fail with `TRANSFER_IN_PROGRESS` meanwhile; an election timeout ends the attempt.
@@ -69,10 +70,26 @@ export interface RaftNode<Result = unknown> {
   /** Calls `listener` on each change of the known leader; returns a function that unsubscribes it. */
   onLeaderChange(listener: LeaderChangeListener): () => void;
   /**
+   * Resolves once the node stops: with `null` after `close()`, with the fault after a crash-stop
+   * (`STORAGE_FAILED`, or `STOPPED` for a failing state machine or core). Never rejects.
+   */
+  whenStopped(): Promise<RaftError | null>;
+  /**
    * Stops the node: stops the timer, rejects every waiting operation with `STOPPED`, waits for the
    * `Ready` in progress, then closes the transport and the storage. Idempotent.
    */
   close(): Promise<void>;
+}
+
+/** Options of {@link RaftNode.read}. */
+export interface ReadOptions extends OperationOptions {
+  /**
+   * Lets a leader whose lease holds answer from its commit index without confirming its leadership by a
+   * heartbeat round (thesis §6.4.1): faster, and linearizable only while clocks advance at about the same
+   * rate and messages are not delayed by a large part of an election timeout. Elsewhere (followers, no
+   * lease, check-quorum off) the read is an ordinary linearizable read. Default false.
+   */
+  readonly lease?: boolean;
 }
 
 const PROPOSAL: OperationWording = { noun: 'proposal', outcome: '; it may or may not have been applied' };
@@ -121,6 +138,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private closing: Promise<void> | null = null;
   private running = false;
   private crashed: RaftError | null = null;
+  private readonly stoppedWaiters: ((reason: RaftError | null) => void)[] = [];
+  private stopReason: { readonly error: RaftError | null } | null = null;
 
   constructor(opts: ResolvedNodeOptions<Result>) {
     this.opts = opts;
@@ -151,11 +170,11 @@ class NodeDriver<Result> implements RaftNode<Result> {
     });
   }
 
-  read(options: OperationOptions = {}): Promise<void> {
+  read(options: ReadOptions = {}): Promise<void> {
     if (!this.accepting()) return Promise.reject(this.stoppedError());
     return runOperation<void>(options, READ, (settler) => {
       const read = this.reads.add(settler, this.tickCount);
-      this.raw.readIndex(read.requestId);
+      this.raw.readIndex(read.requestId, { lease: options.lease === true });
       this.scheduleLoop();
       return () => this.reads.forget(read);
     });
@@ -190,9 +209,21 @@ class NodeDriver<Result> implements RaftNode<Result> {
     };
   }
 
+  whenStopped(): Promise<RaftError | null> {
+    if (this.stopReason !== null) return Promise.resolve(this.stopReason.error);
+    return new Promise((resolve) => this.stoppedWaiters.push(resolve));
+  }
+
   close(): Promise<void> {
     this.closing ??= this.doClose();
     return this.closing;
+  }
+
+  /** Settles {@link whenStopped} once. */
+  private noteStopped(error: RaftError | null): void {
+    if (this.stopReason !== null) return;
+    this.stopReason = { error };
+    for (const resolve of this.stoppedWaiters.splice(0)) resolve(error);
   }
 
   // --- lifecycle ---------------------------------------------------------------------------------
@@ -238,6 +269,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     await this.closeQuietly('transport', () => this.opts.transport.close());
     await this.closeQuietly('storage', () => this.opts.storage.close());
     this.log('info', 'node closed');
+    this.noteStopped(this.crashed);
   }
 
   /**
@@ -253,6 +285,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.log('error', `node crash-stopped: ${message}`, { code, error: cause });
     this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
+    this.noteStopped(error);
     void this.closeQuietly('transport', () => this.opts.transport.close());
   }
 
@@ -365,6 +398,11 @@ class NodeDriver<Result> implements RaftNode<Result> {
     // 4. The state machine: a snapshot first, then committed entries in order.
     if (ready.snapshot !== null) {
       const { meta, data } = ready.snapshot;
+      this.log('info', 'restoring the state machine from a snapshot sent by the leader', {
+        index: meta.index,
+        term: meta.term,
+        bytes: data.byteLength,
+      });
       try {
         await this.opts.stateMachine.restore(data, meta);
       } catch (error) {
