@@ -1,0 +1,54 @@
+import type { NodeId } from '@tsraft/core';
+
+/** Peer transports a server can run on. */
+export type TransportKind = 'unary' | 'streaming';
+
+/** pino log levels, plus `silent`. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** PEM files for TLS (mutual: `ca` verifies the other side's certificate). */
+export interface ServeTlsConfig {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+}
+
+/**
+ * Everything `tsraft serve` needs, validated, with defaults filled in. Built from flags, a config file
+ * (YAML or JSON) and `TSRAFT_*` environment variables by `resolveServeConfig`.
+ */
+export interface ServeConfig {
+  /** This node's id. */
+  readonly id: NodeId;
+  /** `host:port` this node serves peers (Raft) and clients (KV) on. */
+  readonly listen: string;
+  /**
+   * The address this node dials for each member, by id, including itself. Bootstraps the membership of a
+   * new cluster; afterwards the persisted configuration rules. Addresses may be DNS names.
+   */
+  readonly peers: ReadonlyMap<NodeId, string>;
+  /** Directory of the node's log, hard state and snapshots (created if missing). */
+  readonly dataDir: string;
+  /** Peer transport. Default `streaming`. */
+  readonly transport: TransportKind;
+  /** The cluster's id; peers of another cluster are refused. Default `tsraft`. */
+  readonly clusterId: string;
+  /** `host:port` of the Prometheus `/metrics` HTTP endpoint; absent disables it. */
+  readonly metricsListen: string | undefined;
+  /** Log level. Default `info`. */
+  readonly logLevel: LogLevel;
+  /** Milliseconds per Raft tick. Default 100. */
+  readonly tickIntervalMs: number;
+  /** Election timeout in ticks. Default 10. */
+  readonly electionTicks: number;
+  /** Heartbeat interval in ticks. Default 1. */
+  readonly heartbeatTicks: number;
+  /** Applied entries between state machine snapshots (the log behind them is released). Default 10 000. */
+  readonly snapshotIntervalEntries: number;
+  /** Client requests in flight on this node; excess is answered RESOURCE_EXHAUSTED at once. Default 1 024. */
+  readonly maxInflightRequests: number;
+  /** Deadline of a client request that names none, in ms. Default 5 000. */
+  readonly requestTimeoutMs: number;
+  /** TLS for peers and clients; absent means plaintext. */
+  readonly tls: ServeTlsConfig | undefined;
+}
