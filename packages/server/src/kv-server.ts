@@ -105,6 +105,7 @@ export async function startKvServer(config: ServeConfig, options: KvServerOption
     electionTicks: config.electionTicks,
     heartbeatTicks: config.heartbeatTicks,
     snapshotIntervalEntries: config.snapshotIntervalEntries,
+    snapshotIntervalBytes: config.snapshotIntervalBytes,
     preVote: true,
     checkQuorum: true,
     logger: nodeLogger,

@@ -36,6 +36,12 @@ export interface NodeOptions<Result = unknown> extends NodeRaftKnobs {
    * that fall behind it catch up from the snapshot). 0 never snapshots (the log grows forever). Default 10 000.
    */
   readonly snapshotIntervalEntries?: number;
+  /**
+   * Bytes of applied command data between state machine snapshots, as a second trigger beside
+   * `snapshotIntervalEntries` (whichever comes first), so that a few large commands do not let the log grow
+   * unchecked. 0 disables it. Default 64 MiB.
+   */
+  readonly snapshotIntervalBytes?: number;
   /** Receives the node's diagnostics. Default: none. */
   readonly logger?: NodeLogger;
 }
@@ -47,6 +53,7 @@ export interface ResolvedNodeOptions<Result> {
   readonly stateMachine: StateMachine<Result>;
   readonly tickIntervalMs: number;
   readonly snapshotIntervalEntries: number;
+  readonly snapshotIntervalBytes: number;
   readonly logger: NodeLogger;
   /** The configuration handed to the core. */
   readonly raft: RaftConfig;
@@ -68,6 +75,13 @@ export function resolveNodeOptions<Result>(options: NodeOptions<Result>): Resolv
       `snapshotIntervalEntries must be an integer >= 0, got ${snapshotIntervalEntries}`,
     );
   }
+  const snapshotIntervalBytes = options.snapshotIntervalBytes ?? 64 * 1024 * 1024;
+  if (!Number.isSafeInteger(snapshotIntervalBytes) || snapshotIntervalBytes < 0) {
+    throw new RaftError(
+      'INVALID_CONFIG',
+      `snapshotIntervalBytes must be an integer >= 0, got ${snapshotIntervalBytes}`,
+    );
+  }
   const { id, storage, transport, stateMachine, logger } = options;
   const raft: RaftConfig = {
     ...pickKnobs(options),
@@ -84,6 +98,7 @@ export function resolveNodeOptions<Result>(options: NodeOptions<Result>): Resolv
     stateMachine,
     tickIntervalMs,
     snapshotIntervalEntries,
+    snapshotIntervalBytes,
     logger: logger ?? {},
     raft,
   };

@@ -203,6 +203,20 @@ describe('createNode: a 3-node in-memory cluster', () => {
       { node: { snapshotIntervalEntries: 4 } },
     ));
 
+  test('snapshotIntervalBytes triggers snapshots by applied bytes when the entry interval is off', () =>
+    withCluster(
+      async (cluster) => {
+        const big = 'x'.repeat(100);
+        const { leader } = await cluster.proposeAtLeader(`b0-${big}`);
+        const storage = cluster.storages.get(leader)!;
+        assert.equal(storage.firstIndex(), 1, 'nothing compacted below the byte threshold');
+        for (let i = 1; i <= 4; i++) await cluster.proposeAtLeader(`b${i}-${big}`);
+        const now = await cluster.waitForLeader();
+        assert.ok(cluster.storages.get(now)!.firstIndex() > 2, 'about 300 applied bytes compacted the log');
+      },
+      { node: { snapshotIntervalEntries: 0, snapshotIntervalBytes: 250 } },
+    ));
+
   test('transferLeadership moves the leader to the named node', () =>
     withCluster(async (cluster) => {
       const { leader } = await cluster.proposeAtLeader('warm-up');
@@ -405,6 +419,10 @@ describe('createNode: single nodes and hostile input', () => {
     );
     assert.throws(
       () => createNode({ ...base, snapshotIntervalEntries: -1 }),
+      (e: unknown) => (e as RaftError).code === 'INVALID_CONFIG',
+    );
+    assert.throws(
+      () => createNode({ ...base, snapshotIntervalBytes: 1.5 }),
       (e: unknown) => (e as RaftError).code === 'INVALID_CONFIG',
     );
     assert.throws(

@@ -127,6 +127,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private applied: number;
   /** Index of the latest snapshot in storage (taken here or installed from the leader). */
   private snapshotIndex: number;
+  /** Bytes of command data applied since the latest snapshot (for `snapshotIntervalBytes`). */
+  private bytesSinceSnapshot = 0;
   /** Peers a snapshot was sent to, whose delivery failure must be reported to the core. */
   private readonly snapshotsInFlight = new Set<NodeId>();
   private tickCount = 0;
@@ -412,6 +414,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
       if (!this.running) return false;
       this.applied = Math.max(this.applied, meta.index);
       this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
+      this.bytesSinceSnapshot = 0;
       this.proposals.coveredBySnapshot(meta.index);
       this.reads.appliedTo(this.applied);
     }
@@ -453,6 +456,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
       }
       if (!this.running) return false;
       this.applied = entry.index;
+      this.bytesSinceSnapshot += entry.data.byteLength;
       this.proposals.applied(entry, result);
     } else {
       this.applied = entry.index;
@@ -468,8 +472,10 @@ class NodeDriver<Result> implements RaftNode<Result> {
    * `applied`. Returns false when the node stopped.
    */
   private async maybeSnapshot(): Promise<boolean> {
-    const interval = this.opts.snapshotIntervalEntries;
-    if (interval === 0 || this.applied - this.snapshotIndex < interval) return true;
+    const { snapshotIntervalEntries: entries, snapshotIntervalBytes: bytes } = this.opts;
+    const dueByEntries = entries > 0 && this.applied - this.snapshotIndex >= entries;
+    const dueByBytes = bytes > 0 && this.bytesSinceSnapshot >= bytes;
+    if (!dueByEntries && !dueByBytes) return true;
     const { storage, stateMachine } = this.opts;
     const index = this.applied;
     let data: Uint8Array;
@@ -479,6 +485,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
       // Nothing is lost: the log is kept, and the next interval tries again.
       this.log('error', 'the state machine failed to take a snapshot', { index, error });
       this.snapshotIndex = index;
+      this.bytesSinceSnapshot = 0;
       return this.running;
     }
     if (!this.running) return false;
@@ -491,6 +498,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
       return false;
     }
     this.snapshotIndex = index;
+    this.bytesSinceSnapshot = 0;
     this.log('debug', 'stored a state machine snapshot', { index });
     return this.running;
   }

@@ -67,6 +67,7 @@ describe('resolveServeConfig', () => {
       electionTicks: 10,
       heartbeatTicks: 1,
       snapshotIntervalEntries: 10_000,
+      snapshotIntervalBytes: 64 * 1024 * 1024,
       maxInflightRequests: 1_024,
       requestTimeoutMs: 5_000,
       tls: undefined,
@@ -322,6 +323,7 @@ describe('resolveServeConfig', () => {
       'election-ticks',
       'heartbeat-ticks',
       'snapshot-interval-entries',
+      'snapshot-interval-bytes',
       'max-inflight-requests',
       'request-timeout-ms',
     ]) {

@@ -45,6 +45,8 @@ export interface ServeConfig {
   readonly heartbeatTicks: number;
   /** Applied entries between state machine snapshots (the log behind them is released). Default 10 000. */
   readonly snapshotIntervalEntries: number;
+  /** Applied command bytes between snapshots, whichever of the two intervals comes first. Default 64 MiB. */
+  readonly snapshotIntervalBytes: number;
   /** Client requests in flight on this node; excess is answered RESOURCE_EXHAUSTED at once. Default 1 024. */
   readonly maxInflightRequests: number;
   /** Deadline of a client request that names none, in ms. Default 5 000. */

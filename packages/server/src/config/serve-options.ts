@@ -70,6 +70,12 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('heartbeat-ticks', 'integer', 'N', 'heartbeat interval in ticks, below election-ticks (default 1)'),
   option('snapshot-interval-entries', 'integer', 'N', 'applied entries between snapshots (default 10000)'),
   option(
+    'snapshot-interval-bytes',
+    'integer',
+    'N',
+    'applied command bytes between snapshots, whichever comes first (default 67108864)',
+  ),
+  option(
     'max-inflight-requests',
     'integer',
     'N',
