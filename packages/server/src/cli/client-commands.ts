@@ -2,7 +2,7 @@ import { createKvClient } from '@tsraft/kv-client';
 import { ConfigError } from '../config/config-error.js';
 import { type FlagOptions, parseFlags } from '../config/parse-flags.js';
 import { type CliIo, type Command, FAILURE_EXIT_CODE } from './cli-io.js';
-import { CLIENT_FLAGS, clientOptions } from './client-options.js';
+import { CLIENT_FLAGS, clientOptions, kvClientOptions } from './client-options.js';
 import { describeKvError } from './kv-error-text.js';
 
 type KvClient = ReturnType<typeof createKvClient>;
@@ -91,8 +91,7 @@ async function withClient(
       `${command} takes ${names.join(' ')}, got ${args.length} argument${args.length === 1 ? '' : 's'} (see tsraft ${command} --help)`,
     );
   }
-  const { endpoints, timeoutMs } = clientOptions(values, io);
-  const client = createKvClient(timeoutMs === undefined ? { endpoints } : { endpoints, timeoutMs });
+  const client = createKvClient(kvClientOptions(clientOptions(values, io)));
   try {
     return await body(client, args, values);
   } catch (error) {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -27,11 +27,18 @@ interface Run {
   stderr(): string;
 }
 
-/** Runs the built `tsraft` with `args`, killed if it outlives `timeoutMs`. */
-function run(args: readonly string[], timeoutMs = 15_000): Run {
+/** Runs the built `tsraft` with `args` (and extra `env`), killed if it outlives `timeoutMs`. */
+function run(args: readonly string[], timeoutMs = 15_000, env: Readonly<Record<string, string>> = {}): Run {
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: root,
-    env: { ...process.env, TSRAFT_ENDPOINTS: '' },
+    env: {
+      ...process.env,
+      TSRAFT_ENDPOINTS: '',
+      TSRAFT_TLS_CA: '',
+      TSRAFT_TLS_CERT: '',
+      TSRAFT_TLS_KEY: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -167,6 +174,41 @@ describe('tsraft', () => {
       [['status', '--timeout-ms', '0'], /--timeout-ms: "0" is not a positive integer/],
     ] as const) {
       const { code, stderr } = await run(args).done;
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr, message);
+    }
+  });
+
+  test('client commands document the TLS flags', async () => {
+    for (const command of ['put', 'get', 'del', 'cas', 'status']) {
+      const { code, stdout } = await run([command, '--help']).done;
+      assert.equal(code, 0, command);
+      for (const flag of ['--tls-ca FILE', '--tls-cert FILE', '--tls-key FILE', 'TSRAFT_TLS_CA']) {
+        assert.ok(stdout.includes(flag), `${command} --help: ${flag}`);
+      }
+    }
+  });
+
+  test('client commands refuse incomplete or unreadable TLS settings with exit 2', async () => {
+    // Readability is checked here; the contents only when connecting.
+    const pem = path.join(root, 'some.pem');
+    writeFileSync(pem, 'not checked here\n');
+    for (const [args, env, message] of [
+      [
+        ['get', 'k', '--tls-cert', pem],
+        {},
+        /--tls-cert: a client certificate needs both --tls-cert and --tls-key/,
+      ],
+      [['get', 'k', '--tls-cert', pem, '--tls-key', pem], {}, /TLS needs --tls-ca/],
+      [['status', '--tls-ca', 'missing.pem'], {}, /--tls-ca: cannot read ".*missing\.pem": ENOENT/],
+      [['put', 'k', 'v'], { TSRAFT_TLS_CA: 'missing.pem' }, /TSRAFT_TLS_CA: cannot read ".*missing\.pem"/],
+      [
+        ['del', 'k', '--tls-ca', pem],
+        { TSRAFT_TLS_KEY: pem },
+        /TSRAFT_TLS_KEY: a client certificate needs both/,
+      ],
+    ] as const) {
+      const { code, stderr } = await run(args, 15_000, env).done;
       assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
       assert.match(stderr, message);
     }

@@ -56,6 +56,26 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+/**
+ * Drops Node's DEP0123 warning ("Setting the TLS ServerName to an IP address is not permitted"): grpc-js
+ * sets the TLS server name to the target host even when it is an IP address (grpc/grpc-node#1919), so every
+ * TLS connection to `127.0.0.1:7001` would print it, though the certificate is still checked against the IP.
+ * Every other warning is emitted as usual.
+ */
+function silenceIpServernameWarning(): void {
+  const emitWarning = process.emitWarning.bind(process) as (...args: unknown[]) => void;
+  process.emitWarning = ((...args: unknown[]) => {
+    const [, typeOrOptions, code] = args;
+    const warningCode =
+      typeof typeOrOptions === 'object' && typeOrOptions !== null
+        ? (typeOrOptions as { code?: unknown }).code
+        : code;
+    if (warningCode === 'DEP0123') return;
+    emitWarning(...args);
+  }) as typeof process.emitWarning;
+}
+
+silenceIpServernameWarning();
 const status = await main(process.argv.slice(2), processIo());
 process.exitCode = status;
 // Let pending output drain, but do not wait on handles a library left open (gRPC channels, timers).

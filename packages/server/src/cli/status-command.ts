@@ -2,7 +2,7 @@ import { createKvClient } from '@tsraft/kv-client';
 import { ConfigError } from '../config/config-error.js';
 import { parseFlags } from '../config/parse-flags.js';
 import { type Command, FAILURE_EXIT_CODE } from './cli-io.js';
-import { CLIENT_FLAGS, clientOptions } from './client-options.js';
+import { CLIENT_FLAGS, clientOptions, kvClientOptions } from './client-options.js';
 import { kvErrorParts } from './kv-error-text.js';
 
 type MemberStatus = Awaited<ReturnType<ReturnType<typeof createKvClient>['status']>>;
@@ -24,8 +24,9 @@ export const statusCommand: Command = async (argv, io) => {
     true,
   );
   if (positionals.length > 0) throw new ConfigError(`status takes no arguments, got "${positionals[0]}"`);
-  const { endpoints, timeoutMs } = clientOptions(values, io);
-  const client = createKvClient(timeoutMs === undefined ? { endpoints } : { endpoints, timeoutMs });
+  const options = clientOptions(values, io);
+  const { endpoints } = options;
+  const client = createKvClient(kvClientOptions(options));
   let rows: StatusRow[];
   try {
     rows = await Promise.all(

@@ -6,6 +6,11 @@ export const DEFAULT_ENDPOINTS = '127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003';
 const CLIENT_FLAGS = `Client flags:
   --endpoints host:port,...  members to talk to (env TSRAFT_ENDPOINTS; default ${DEFAULT_ENDPOINTS})
   --timeout-ms N             deadline of each request in ms (env TSRAFT_TIMEOUT_MS; default the client's)
+  --tls-ca FILE              PEM CA bundle that verifies the members' certificates; turns TLS on
+                             (env TSRAFT_TLS_CA; default plaintext)
+  --tls-cert FILE            PEM client certificate, for clusters that require mutual TLS; needs
+                             --tls-key and --tls-ca (env TSRAFT_TLS_CERT)
+  --tls-key FILE             PEM private key of --tls-cert (env TSRAFT_TLS_KEY)
 `;
 
 /** `tsraft help`: every command, one line each. */

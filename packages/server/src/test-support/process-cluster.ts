@@ -28,6 +28,25 @@ export interface ProcessClusterOptions {
   readonly snapshotIntervalEntries?: number;
   /** Route every peer link through a freezable relay so that {@link ProcessCluster.isolate} can cut a node off. */
   readonly partitionable?: boolean;
+  /**
+   * Mutual TLS: every node serves with these files (`--tls-cert`, `--tls-key`, `--tls-ca`), and the cluster's
+   * own stubs and clients present the same certificate. Absent: plaintext.
+   */
+  readonly tls?: ProcessClusterTls;
+  /**
+   * The host written in each node's `--peers` (default `127.0.0.1`), e.g. `localhost` to dial peers by a DNS
+   * name. The nodes still listen on 127.0.0.1, and clients still use 127.0.0.1.
+   */
+  readonly peerHost?: string;
+  /** Extra environment variables of every `tsraft serve` process (on top of this process's environment). */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+/** TLS files of a {@link ProcessCluster}: PEM CA bundle, certificate and key. */
+export interface ProcessClusterTls {
+  readonly caFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
 }
 
 /** A node's process and where it is. */
@@ -130,15 +149,17 @@ export class ProcessCluster {
         exited: null,
       });
     }
+    const peerHost = this.options.peerHost ?? '127.0.0.1';
     for (const member of this.members.values()) {
       const entries: string[] = [];
       for (const other of this.members.values()) {
-        let address = `127.0.0.1:${other.port}`;
+        let port = other.port;
         if (this.options.partitionable === true && other.id !== member.id) {
           const relay = await freezableProxy(other.port);
           this.relays.set(`${member.id}->${other.id}`, relay);
-          address = relay.address;
+          port = Number(relay.address.slice(relay.address.lastIndexOf(':') + 1));
         }
+        const address = `${peerHost.includes(':') ? `[${peerHost}]` : peerHost}:${port}`;
         entries.push(`${other.id}=${address}`);
       }
       member.peers = entries.join(',');
@@ -171,7 +192,12 @@ export class ProcessCluster {
       '--log-level=info',
       `--snapshot-interval-entries=${this.options.snapshotIntervalEntries ?? 10_000}`,
     ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
+    const tls = this.options.tls;
+    if (tls !== undefined) {
+      args.push(`--tls-cert=${tls.certFile}`, `--tls-key=${tls.keyFile}`, `--tls-ca=${tls.caFile}`);
+    }
+    const env = this.options.env === undefined ? process.env : { ...process.env, ...this.options.env };
+    const child = spawn(process.execPath, args, { stdio: ['ignore', log, log], env });
     member.process = child;
     member.exited = once(child, 'exit').then(([code, signal]) => {
       member.process = null;
@@ -209,7 +235,7 @@ export class ProcessCluster {
   stub(id: string): KvStub {
     let stub = this.stubs.get(id);
     if (stub === undefined) {
-      stub = createKvStub(this.endpoint(id));
+      stub = createKvStub(this.endpoint(id), this.options.tls === undefined ? {} : { tls: this.options.tls });
       this.stubs.set(id, stub);
     }
     return stub;
@@ -220,6 +246,7 @@ export class ProcessCluster {
     const client = createKvClient({
       endpoints: ids.map((id) => this.endpoint(id)),
       timeoutMs: 10_000,
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       ...options,
     });
     this.clients.push(client);
