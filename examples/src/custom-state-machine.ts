@@ -10,6 +10,7 @@ import {
   createNode,
   MemoryStorage,
   type RaftNode,
+  SnapshotData,
   type SnapshotMeta,
   type StateMachine,
 } from '@tsraft/core';
@@ -55,9 +56,10 @@ class LedgerStateMachine implements StateMachine<LedgerResult> {
     return encoder.encode(JSON.stringify([...this.balances].sort()));
   }
 
-  restore(data: Uint8Array, _meta: SnapshotMeta): void {
+  restore(data: SnapshotData, _meta: SnapshotMeta): void {
+    // A small state: joining its chunks is fine (a large one would parse `data.chunks()` as they come).
     this.balances = new Map(
-      data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data)) as [string, number][]),
+      data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data.toBytes())) as [string, number][]),
     );
   }
 
@@ -119,7 +121,7 @@ async function main(): Promise<void> {
   // A snapshot carries the whole state: a fresh replica restored from it agrees too.
   const fresh = new LedgerStateMachine();
   const status = leader.status();
-  fresh.restore(await ledgers.get(leader.id)!.snapshot(), {
+  fresh.restore(SnapshotData.of(ledgers.get(leader.id)!.snapshot()), {
     index: status.applied,
     term: status.hardState.term,
     conf: { voters: ids, learners: [] },

@@ -1,4 +1,4 @@
-import type { AppliedCommand, SnapshotMeta, StateMachine } from '@tsraft/core';
+import type { AppliedCommand, SnapshotData, SnapshotMeta, StateMachine } from '@tsraft/core';
 
 /** A command of the replicated key-value store. Commands travel through the Raft log as JSON bytes. */
 export type KvCommand =
@@ -45,10 +45,10 @@ export class KvStateMachine implements StateMachine<KvResult> {
     return encoder.encode(JSON.stringify([...this.data]));
   }
 
-  restore(data: Uint8Array, meta: SnapshotMeta): void {
+  restore(data: SnapshotData, meta: SnapshotMeta): void {
     this.data.clear();
     if (data.byteLength > 0) {
-      for (const [key, value] of JSON.parse(decoder.decode(data)) as [string, string][])
+      for (const [key, value] of JSON.parse(decoder.decode(data.toBytes())) as [string, string][])
         this.data.set(key, value);
     }
     this.lastApplied = meta.index;

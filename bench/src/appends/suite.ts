@@ -57,10 +57,10 @@ export function createAppendCase(root: () => string, batch: number, bytes: numbe
     if (written >= COMPACT_AFTER_BYTES) {
       written = 0;
       const last = s.lastIndex();
-      await s.saveSnapshot({
-        meta: { index: last, term: 1, conf: { voters: ['bench'], learners: [] } },
-        data: new Uint8Array(0),
-      });
+      await s.saveSnapshot(
+        { index: last, term: 1, conf: { voters: ['bench'], learners: [] } },
+        new Uint8Array(0),
+      );
     }
   };
   return { run, storage: () => storage, close: async () => storage?.close() };

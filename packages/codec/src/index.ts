@@ -10,7 +10,15 @@
 
 // Whole peer messages: what transports use.
 
-export { type DecodedRaftMessage, fromProtoMessage, toProtoMessage } from './message.js';
+export {
+  type DecodedRaftMessage,
+  fromProtoMessage,
+  fromProtoSnapshotMessage,
+  fromProtoSnapshotPieces,
+  type SnapshotMessage,
+  toProtoMessage,
+  toProtoSnapshotPieces,
+} from './message.js';
 export { decodeRaftMessage, encodeRaftMessage } from './raft-message-codec.js';
 
 // The parts, for storage and for transports that batch or chunk.
@@ -19,6 +27,11 @@ export { decodeConfChange, encodeConfChange, fromProtoConfChange, toProtoConfCha
 export { fromProtoConfState, toProtoConfState } from './conf-state.js';
 export { fromProtoEntry, toProtoEntry } from './entry.js';
 export { fromProtoHardState, toProtoHardState } from './hard-state.js';
-export { fromProtoSnapshotChunk, isWholeSnapshotChunk, toProtoSnapshotChunk } from './snapshot-chunk.js';
+export {
+  fromProtoSnapshotChunk,
+  isWholeSnapshotChunk,
+  toProtoSnapshotChunk,
+  toProtoSnapshotChunks,
+} from './snapshot-chunk.js';
 export { fromProtoSnapshotMeta, toProtoSnapshotMeta } from './snapshot-meta.js';
 export { fromUint64, toUint64 } from './uint64.js';

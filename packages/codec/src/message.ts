@@ -1,10 +1,11 @@
-import { create, type MessageInitShape } from '@bufbuild/protobuf';
-import type { Message } from '@tsraft/core';
-import { type RaftMessage, RaftMessageSchema } from '@tsraft/proto';
+import { create, equals, type MessageInitShape } from '@bufbuild/protobuf';
+import { type Message, SnapshotData } from '@tsraft/core';
+import { type RaftMessage, RaftMessageSchema, SnapshotMetaSchema } from '@tsraft/proto';
 import { fromProtoEntry, toProtoEntry } from './entry.js';
 import { invalidArgument } from './invalid-argument.js';
 import { requireNodeId } from './node-id.js';
-import { fromProtoSnapshotChunk, toProtoSnapshotChunk } from './snapshot-chunk.js';
+import { fromProtoSnapshotChunk, toProtoSnapshotChunk, toProtoSnapshotChunks } from './snapshot-chunk.js';
+import { fromProtoSnapshotMeta } from './snapshot-meta.js';
 import { fromUint64, toUint64 } from './uint64.js';
 
 /** A peer message read from the wire: core's message and the cluster it was addressed in. */
@@ -15,13 +16,21 @@ export interface DecodedRaftMessage {
   readonly message: Message;
 }
 
+/** A core snapshot message. */
+export type SnapshotMessage = Extract<Message, { readonly type: 'snapshot' }>;
+
 /**
  * Converts a core peer message to the wire envelope `tsraft.raft.v1.RaftMessage`. Entry and snapshot bytes
- * are shared, not copied. An `InstallSnapshot` becomes a single whole chunk (see `toProtoSnapshotChunk`).
+ * are shared, not copied.
+ *
+ * A snapshot message becomes a single whole chunk (offset 0, `done`) only when its data needs no joining:
+ * held in memory as one buffer (`SnapshotData.of`) or empty; that is meant for small snapshots and tests.
+ * Data in several chunks or read from a source is refused: send it with {@link toProtoSnapshotPieces}, as
+ * the transports do.
  *
  * @param clusterId - the sender's cluster id, copied into the envelope.
- * @throws RaftError `INVALID_ARGUMENT` when `from` or `to` is empty or a number is not a non-negative safe
- *   integer.
+ * @throws RaftError `INVALID_ARGUMENT` when `from` or `to` is empty, a number is not a non-negative safe
+ *   integer, or a snapshot's data is not one buffer in memory.
  */
 export function toProtoMessage(message: Message, clusterId: string): RaftMessage {
   return create(RaftMessageSchema, {
@@ -34,7 +43,113 @@ export function toProtoMessage(message: Message, clusterId: string): RaftMessage
 }
 
 /**
- * Converts a decoded wire envelope to core's message, checking everything the type system cannot.
+ * Converts a snapshot message to its wire envelopes, produced lazily from `snapshot.data.chunks()` as the
+ * generator is read: each carries the header, `meta`, its `offset` and a piece of at most `chunkBytes`
+ * bytes (a larger source chunk is cut with `subarray`; smaller ones go as they are; nothing is copied or
+ * joined); only the last has `done` set; an empty snapshot is one piece.
+ *
+ * The header, meta and `chunkBytes` are checked now. The data is read one source chunk ahead of the piece
+ * handed out, so a read error (the data's source throwing, e.g. a pruned or corrupt snapshot file) comes out
+ * of `next()` before the last piece: the receiver never completes the snapshot, and the sender should treat
+ * the snapshot as failed. Stop early with `return()` (a `for...of` does) to close the data's reader.
+ *
+ * @param clusterId - the sender's cluster id, copied into every envelope.
+ * @throws RaftError `INVALID_ARGUMENT` when `from` or `to` is empty, a number does not convert, or
+ *   `chunkBytes` is not a positive integer.
+ */
+export function toProtoSnapshotPieces(
+  message: SnapshotMessage,
+  clusterId: string,
+  chunkBytes: number,
+): Generator<RaftMessage, void, undefined> {
+  const header = {
+    clusterId,
+    from: requireNodeId(message.from, 'from'),
+    to: requireNodeId(message.to, 'to'),
+    term: toUint64(message.term, 'term'),
+  };
+  const chunks = toProtoSnapshotChunks(message.snapshot, chunkBytes);
+  return (function* () {
+    for (const chunk of chunks) {
+      yield create(RaftMessageSchema, { ...header, body: { case: 'installSnapshot', value: chunk } });
+    }
+  })();
+}
+
+/**
+ * Converts a snapshot reassembled by a transport: the header and meta come from `envelope` (any of the
+ * snapshot's pieces; its `offset`, `done` and `data` are ignored), the bytes are `data` (for instance
+ * `SnapshotData.fromChunks` of the pieces' bytes). The caller has checked that the pieces fit together.
+ *
+ * @throws RaftError `INVALID_ARGUMENT` when the envelope is not a snapshot piece, `from` or `to` is empty,
+ *   a number exceeds `Number.MAX_SAFE_INTEGER`, or the meta is missing or does not convert.
+ */
+export function fromProtoSnapshotMessage(envelope: RaftMessage, data: SnapshotData): DecodedRaftMessage {
+  if (envelope.body.case !== 'installSnapshot') {
+    throw invalidArgument(`expected a snapshot piece, got ${envelope.body.case ?? 'no body'}`);
+  }
+  const meta = envelope.body.value.meta;
+  if (meta === undefined) throw invalidArgument('snapshot chunk has no meta');
+  return {
+    clusterId: envelope.clusterId,
+    message: {
+      type: 'snapshot',
+      from: requireNodeId(envelope.from, 'from'),
+      to: requireNodeId(envelope.to, 'to'),
+      term: fromUint64(envelope.term, 'term'),
+      snapshot: { meta: fromProtoSnapshotMeta(meta), data },
+    },
+  };
+}
+
+/**
+ * Reassembles every piece of one snapshot, in order, into core's message. The pieces' bytes are kept as
+ * they are, as a list (`SnapshotData.fromChunks`), never joined into one buffer.
+ *
+ * @throws RaftError `INVALID_ARGUMENT` when there are no pieces, a piece is not a snapshot piece, offsets
+ *   do not follow each other from 0, the header or meta differ between pieces, a piece follows the last
+ *   (`done`) one or the last one is missing, or the envelope does not convert.
+ */
+export function fromProtoSnapshotPieces(pieces: Iterable<RaftMessage>): DecodedRaftMessage {
+  let first: RaftMessage | undefined;
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  let done = false;
+  for (const piece of pieces) {
+    if (piece.body.case !== 'installSnapshot') {
+      throw invalidArgument(`expected a snapshot piece, got ${piece.body.case ?? 'no body'}`);
+    }
+    const chunk = piece.body.value;
+    if (done) throw invalidArgument('snapshot piece after the last one');
+    if (chunk.offset !== BigInt(received)) {
+      throw invalidArgument(`snapshot piece at offset ${chunk.offset}, expected ${received}`);
+    }
+    if (first === undefined) {
+      first = piece;
+    } else if (!samePieceHeader(first, piece)) {
+      throw invalidArgument('snapshot pieces disagree on their header or meta');
+    }
+    if (chunk.data.byteLength > 0) parts.push(chunk.data);
+    received += chunk.data.byteLength;
+    done = chunk.done;
+  }
+  if (first === undefined) throw invalidArgument('a snapshot needs at least one piece');
+  if (!done) throw invalidArgument('snapshot ended before its last piece');
+  return fromProtoSnapshotMessage(first, SnapshotData.fromChunks(parts));
+}
+
+function samePieceHeader(a: RaftMessage, b: RaftMessage): boolean {
+  if (a.clusterId !== b.clusterId || a.from !== b.from || a.to !== b.to || a.term !== b.term) return false;
+  const ma = a.body.case === 'installSnapshot' ? a.body.value.meta : undefined;
+  const mb = b.body.case === 'installSnapshot' ? b.body.value.meta : undefined;
+  if (ma === undefined || mb === undefined) return ma === mb;
+  return equals(SnapshotMetaSchema, ma, mb);
+}
+
+/**
+ * Converts a decoded wire envelope to core's message, checking everything the type system cannot. A
+ * snapshot must come as one whole chunk (offset 0, `done`); its data is `SnapshotData.of` the chunk's
+ * bytes. Pieces are reassembled with {@link fromProtoSnapshotPieces} or a transport's assembler.
  *
  * @throws RaftError `INVALID_ARGUMENT` when the body is missing, `from` or `to` is empty, a number exceeds
  *   `Number.MAX_SAFE_INTEGER`, an enum is unspecified or unknown, or a snapshot chunk is not whole.

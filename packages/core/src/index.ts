@@ -44,5 +44,11 @@ export { quorumSize } from './quorum/majority.js';
 export { type ProposalTicket, RawNode } from './raw-node.js';
 export type { ReadState, Ready, Role, SoftState } from './ready.js';
 export { SeededRandom } from './rng.js';
-export type { Snapshot, SnapshotMeta } from './snapshot.js';
+export type { Snapshot, SnapshotChunkSource, SnapshotMeta } from './snapshot.js';
+export {
+  collectSnapshotData,
+  collectSnapshotDataSync,
+  SnapshotData,
+  snapshotChunksOf,
+} from './snapshot-data.js';
 export type { ProgressState, ProgressStatus, RaftStatus } from './status.js';

@@ -2,6 +2,7 @@ import type { Entry } from './entry.js';
 import { RaftError } from './errors.js';
 import type { Message } from './message.js';
 import type { Snapshot } from './snapshot.js';
+import { SnapshotData } from './snapshot-data.js';
 
 const ENTRY_TYPES = new Set(['normal', 'noop', 'config']);
 
@@ -50,7 +51,7 @@ function checkSnapshot(message: Message, snapshot: Snapshot): void {
   checkIndex(message, 'snapshot index', snapshot.meta.index);
   checkIndex(message, 'snapshot term', snapshot.meta.term);
   if (snapshot.meta.index === 0) fail(message, 'snapshot index must be at least 1');
-  if (!(snapshot.data instanceof Uint8Array)) fail(message, 'snapshot data must be a Uint8Array');
+  if (!(snapshot.data instanceof SnapshotData)) fail(message, 'snapshot data must be a SnapshotData');
   const conf = snapshot.meta.conf;
   if (conf === undefined || !Array.isArray(conf.voters) || !Array.isArray(conf.learners))
     fail(message, 'snapshot conf is malformed');

@@ -455,10 +455,10 @@ describe('snapshots (Raft §7)', () => {
     for (let i = 0; i < 5; i++) c.propose('a', `v${i}`);
     const leader = c.member('a');
     const commit = c.node('a').status().hardState.commit;
-    await leader.storage.saveSnapshot({
-      meta: { index: commit, term: leader.storage.term(commit), conf: { voters: ids, learners: [] } },
-      data: bytes('state'),
-    });
+    await leader.storage.saveSnapshot(
+      { index: commit, term: leader.storage.term(commit), conf: { voters: ids, learners: [] } },
+      bytes('state'),
+    );
     c.heal();
     c.tick(3);
     assert.equal(c.member('c').storage.snapshot().meta.index, commit);

@@ -1,4 +1,5 @@
 import type { ConfState } from './conf-state.js';
+import type { SnapshotData } from './snapshot-data.js';
 
 /** Where a snapshot sits in the log and the membership at that point. */
 export interface SnapshotMeta {
@@ -10,8 +11,14 @@ export interface SnapshotMeta {
   readonly conf: ConfState;
 }
 
-/** A state machine snapshot: its position in the log and the state machine's bytes. */
+/** A state machine snapshot: its position in the log and the state machine's bytes, in chunks. */
 export interface Snapshot {
   readonly meta: SnapshotMeta;
-  readonly data: Uint8Array;
+  readonly data: SnapshotData;
 }
+
+/**
+ * Snapshot bytes as a producer hands them over: one buffer, or chunks (synchronous or not) that are consumed
+ * once, in order, and never joined.
+ */
+export type SnapshotChunkSource = Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>;

@@ -73,6 +73,7 @@ export {
   type ServerInterceptorOptions,
 } from './server-interceptor.js';
 export {
+  type AssembledSnapshot,
   createSnapshotAssembler,
   DEFAULT_SNAPSHOT_CHUNK_BYTES,
   type SnapshotAssembler,

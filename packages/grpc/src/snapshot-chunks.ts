@@ -1,4 +1,5 @@
 import { create, equals } from '@bufbuild/protobuf';
+import { SnapshotData } from '@tsraft/core';
 import {
   type InstallSnapshotChunk,
   InstallSnapshotChunkSchema,
@@ -13,32 +14,66 @@ import { TransportError } from './transport-error.js';
 export const DEFAULT_SNAPSHOT_CHUNK_BYTES = 1024 * 1024;
 
 /**
- * Splits an envelope carrying a whole snapshot into envelopes carrying pieces of at most `chunkBytes`
- * bytes each: every piece keeps the header and `meta`, carries its `offset`, and only the last is `done`.
- * The pieces share `data`'s buffer (no copy). An envelope without a snapshot comes back alone.
+ * Produces the envelopes carrying the pieces of a snapshot, lazily, as the generator is read: `head` is an
+ * envelope with an `installSnapshot` body giving the header and `meta` (its `offset`, `done` and `data` are
+ * ignored), `data` the snapshot's bytes, read chunk by chunk from `data.chunks()` only as pieces are taken.
+ * Each piece holds at most `chunkBytes` bytes: a larger source chunk is cut with `subarray`, smaller ones go
+ * as they are (nothing is copied or joined). Every piece keeps the header and `meta`, carries its `offset`,
+ * and only the last is `done`; an empty snapshot is one piece.
+ *
+ * The data is read one source chunk ahead, so a read error (the source throwing) comes out of `next()`
+ * before the last piece: a receiver never completes such a snapshot. Stop early with `return()` (a
+ * `for...of` does) to close the data's reader. An envelope without a snapshot comes back alone.
+ *
+ * @throws TransportError `INTERNAL` (at once) when `chunkBytes` is not a positive integer.
  */
 export function splitSnapshot(
-  message: RaftMessage,
+  head: RaftMessage,
+  data: SnapshotData,
   chunkBytes = DEFAULT_SNAPSHOT_CHUNK_BYTES,
-): RaftMessage[] {
-  if (message.body.case !== 'installSnapshot') return [message];
+): Generator<RaftMessage, void, undefined> {
   if (!Number.isSafeInteger(chunkBytes) || chunkBytes < 1) {
     throw new TransportError('INTERNAL', `chunkBytes must be a positive integer, got ${chunkBytes}`);
   }
-  const whole = message.body.value;
-  const pieces: RaftMessage[] = [];
-  const total = whole.data.byteLength;
-  for (let offset = 0; offset < total || pieces.length === 0; offset += chunkBytes) {
-    const end = Math.min(total, offset + chunkBytes);
-    const chunk = create(InstallSnapshotChunkSchema, {
-      offset: BigInt(offset),
-      data: whole.data.subarray(offset, end),
-      done: end === total,
-      ...(whole.meta === undefined ? {} : { meta: whole.meta }),
-    });
-    pieces.push(create(RaftMessageSchema, { ...message, body: { case: 'installSnapshot', value: chunk } }));
+  if (head.body.case !== 'installSnapshot') {
+    return (function* () {
+      yield head;
+    })();
   }
-  return pieces;
+  const meta = head.body.value.meta;
+  return (function* () {
+    let offset = 0;
+    let held: Uint8Array | null = null;
+    const piece = (bytes: Uint8Array, done: boolean): RaftMessage => {
+      const chunk = create(InstallSnapshotChunkSchema, {
+        offset: BigInt(offset),
+        data: bytes,
+        done,
+        ...(meta === undefined ? {} : { meta }),
+      });
+      offset += bytes.byteLength;
+      return create(RaftMessageSchema, { ...head, body: { case: 'installSnapshot', value: chunk } });
+    };
+    for (const chunk of data.chunks()) {
+      for (let at = 0; at < chunk.byteLength; at += chunkBytes) {
+        const slice =
+          chunk.byteLength <= chunkBytes
+            ? chunk
+            : chunk.subarray(at, Math.min(chunk.byteLength, at + chunkBytes));
+        if (held !== null) yield piece(held, false);
+        held = slice;
+      }
+    }
+    yield piece(held ?? new Uint8Array(0), true);
+  })();
+}
+
+/** A snapshot reassembled from its pieces. */
+export interface AssembledSnapshot {
+  /** The first piece's envelope: the header and `meta` (its `data` is only the first piece's). */
+  readonly envelope: RaftMessage;
+  /** All the bytes, as the list of the pieces' bytes (`SnapshotData.fromChunks`), never joined. */
+  readonly data: SnapshotData;
 }
 
 /** Reassembles the pieces of one snapshot, checking that they fit together. Made by {@link createSnapshotAssembler}. */
@@ -52,11 +87,14 @@ export interface SnapshotAssembler {
   push(message: RaftMessage): void;
   /** Whether the last piece (`done`) arrived. */
   readonly complete: boolean;
+  /** Bytes received so far. */
+  readonly receivedBytes: number;
   /**
-   * The whole snapshot as one envelope (offset 0, `done`), ready for the codec.
+   * The whole snapshot: the first envelope (header and meta) and the data as the list of received pieces,
+   * ready for the codec's `fromProtoSnapshotMessage`. Nothing is concatenated.
    * @throws TransportError `MALFORMED` when the last piece has not arrived.
    */
-  take(): RaftMessage;
+  take(): AssembledSnapshot;
 }
 
 /** Creates a {@link SnapshotAssembler} that refuses snapshots over `maxBytes`. */
@@ -92,23 +130,19 @@ export function createSnapshotAssembler(maxBytes: number): SnapshotAssembler {
       if (received > maxBytes) {
         throw new TransportError('MESSAGE_TOO_LARGE', `snapshot exceeds ${maxBytes} bytes`);
       }
-      parts.push(chunk.data);
+      if (chunk.data.byteLength > 0) parts.push(chunk.data);
       done = chunk.done;
     },
     get complete() {
       return done;
     },
+    get receivedBytes() {
+      return received;
+    },
     take() {
       if (!done || first === null)
         throw new TransportError('MALFORMED', 'snapshot ended before its last chunk');
-      const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts, received);
-      const chunk = create(InstallSnapshotChunkSchema, {
-        offset: 0n,
-        data,
-        done: true,
-        ...(meta === undefined ? {} : { meta }),
-      });
-      return create(RaftMessageSchema, { ...first, body: { case: 'installSnapshot', value: chunk } });
+      return { envelope: first, data: SnapshotData.fromChunks(parts) };
     },
   };
 }

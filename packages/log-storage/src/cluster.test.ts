@@ -8,6 +8,7 @@ import {
   type NodeId,
   type NodeLogger,
   type RaftNode,
+  type SnapshotData,
   type StateMachine,
 } from '@tsraft/core';
 import { type DiskLogStorage, type DiskLogStorageOptions, openLogStorage } from './disk-log-storage.js';
@@ -36,11 +37,19 @@ class Recorder implements StateMachine<string> {
       return false;
     });
   }
-  snapshot(): Uint8Array {
-    return encoder.encode(JSON.stringify(this.commands));
+  /** The state in small chunks from a generator, so the driver streams it to the disk storage. */
+  snapshot(): Iterable<Uint8Array> {
+    const bytes = encoder.encode(JSON.stringify(this.commands));
+    return (function* () {
+      for (let i = 0; i < bytes.byteLength; i += 8) yield bytes.subarray(i, i + 8);
+    })();
   }
-  restore(data: Uint8Array): void {
-    this.commands = data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data)) as string[]);
+  restore(data: SnapshotData): void {
+    let text = '';
+    const streaming = new TextDecoder();
+    for (const chunk of data.chunks()) text += streaming.decode(chunk, { stream: true });
+    text += streaming.decode();
+    this.commands = text === '' ? [] : (JSON.parse(text) as string[]);
     this.restores++;
     this.notify();
   }

@@ -9,13 +9,17 @@ import {
   RaftError,
   readEntryRange,
   type Snapshot,
+  type SnapshotChunkSource,
+  SnapshotData,
+  type SnapshotMeta,
   type StorageUpdate,
+  snapshotChunksOf,
 } from '@tsraft/core';
 import { acquireLock, checkIdentity, releaseLock, syncDir, writeIdentity } from './data-dir.js';
 import { type FileSystem, nodeFileSystem } from './file-system.js';
 import { LogStorageError } from './log-storage-error.js';
 import { decodeRecord, encodedLength, encodeRecord, type WalRecord } from './record.js';
-import { SnapshotStore } from './snapshot-store.js';
+import { type SnapshotReader, SnapshotStore } from './snapshot-store.js';
 
 /** Options of {@link openLogStorage}. */
 export interface DiskLogStorageOptions {
@@ -52,10 +56,20 @@ interface Segment {
   hasRecords: boolean;
 }
 
+/** A snapshot a write stores: where it sits, and its bytes as chunks to stream into its file. */
+interface PendingSnapshot {
+  readonly meta: SnapshotMeta;
+  /** Called once, when the file is written. */
+  readonly chunks: () => Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
 /** One write waiting in the group-commit queue. */
 interface PendingWrite {
+  /** `save`: a {@link StorageUpdate} (its snapshot, if any, in `snapshot`); `snapshot`: a local snapshot. */
   readonly kind: 'save' | 'snapshot';
+  /** Entries and hard state to write (its `snapshot` is unused: see `snapshot`). */
   readonly update: StorageUpdate;
+  readonly snapshot: PendingSnapshot | null;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -63,6 +77,8 @@ interface PendingWrite {
 /** A write accepted into a group, with the records it adds. */
 interface GroupItem {
   readonly write: PendingWrite;
+  /** The snapshot file it stored, once written. */
+  stored: SnapshotReader | null;
   readonly records: WalRecord[];
   /** Position of each record in the active segment, once placed. */
   readonly offsets: number[];
@@ -106,6 +122,41 @@ export async function openLogStorage(options: DiskLogStorageOptions): Promise<Di
   return storage;
 }
 
+/** An error thrown by a snapshot's chunk source (the state machine), not by the disk. */
+class SourceFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** `chunks`, with any error it throws wrapped in a {@link SourceFailure}. */
+async function* marked(
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const iterator =
+    Symbol.asyncIterator in chunks
+      ? (chunks as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+      : (chunks as Iterable<Uint8Array>)[Symbol.iterator]();
+  let done = false;
+  try {
+    for (;;) {
+      let step: IteratorResult<Uint8Array>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        done = true;
+        throw new SourceFailure(error);
+      }
+      if (step.done) {
+        done = true;
+        return;
+      }
+      yield step.value;
+    }
+  } finally {
+    // Writing stopped early (a disk error): let the source release what it holds.
+    if (!done) await Promise.resolve(iterator.return?.()).catch(() => {});
+  }
+}
+
 /**
  * A {@link LogStorage} on disk: a segmented write-ahead log of checksummed records (entries, hard states,
  * snapshot markers), snapshot files, a lock and an identity file. Made by {@link openLogStorage}.
@@ -114,6 +165,11 @@ export async function openLogStorage(options: DiskLogStorageOptions): Promise<Di
  * one `writev` and one `fdatasync`. Reads are served from an in-memory index and a bounded cache of recent
  * entries, falling back to a synchronous positional read. After a write or sync fails, every later write
  * is refused (a failed fsync may have dropped data).
+ *
+ * Snapshots are streamed to their file chunk by chunk, and never held in memory: {@link snapshot} returns
+ * data read from the file (synchronously, chunk by chunk, verifying its checksum) each time it is used.
+ * Snapshot files beyond the newest `keepSnapshots` are deleted; reading the data of a deleted one fails
+ * with `SNAPSHOT_GONE`.
  */
 export class DiskLogStorage implements LogStorage {
   private readonly fs: FileSystem;
@@ -128,7 +184,7 @@ export class DiskLogStorage implements LogStorage {
   private hard: HardState = EMPTY_HARD_STATE;
   private snap: Snapshot = {
     meta: { index: 0, term: 0, conf: { voters: [], learners: [] } },
-    data: new Uint8Array(0),
+    data: SnapshotData.EMPTY,
   };
   /** Index of the entry before the first one held (the snapshot index once recovered; -1 while unknown). */
   private base = -1;
@@ -200,12 +256,29 @@ export class DiskLogStorage implements LogStorage {
 
   // --- writes ------------------------------------------------------------------------------------
 
+  /**
+   * Writes one update; a snapshot in it (from the leader) is streamed to its file from
+   * `snapshot.data.chunks()`.
+   */
   save(update: StorageUpdate): Promise<void> {
-    return this.enqueue('save', update);
+    const snapshot = update.snapshot;
+    return this.enqueue(
+      'save',
+      update,
+      snapshot === null ? null : { meta: snapshot.meta, chunks: () => snapshot.data.chunks() },
+    );
   }
 
-  saveSnapshot(snapshot: Snapshot): Promise<void> {
-    return this.enqueue('snapshot', { hardState: null, entries: [], snapshot, sync: true });
+  /**
+   * Streams a local snapshot's chunks into its file as they come (never joined), then releases the log it
+   * covers. When `source` throws, nothing is stored, the error is rethrown, and the storage stays writable.
+   */
+  saveSnapshot(meta: SnapshotMeta, source: SnapshotChunkSource): Promise<void> {
+    return this.enqueue(
+      'snapshot',
+      { hardState: null, entries: [], snapshot: null, sync: true },
+      { meta, chunks: () => snapshotChunksOf(source) },
+    );
   }
 
   async compact(index: number): Promise<void> {
@@ -259,14 +332,18 @@ export class DiskLogStorage implements LogStorage {
     }
   }
 
-  private enqueue(kind: PendingWrite['kind'], update: StorageUpdate): Promise<void> {
+  private enqueue(
+    kind: PendingWrite['kind'],
+    update: StorageUpdate,
+    snapshot: PendingSnapshot | null,
+  ): Promise<void> {
     try {
       this.checkWritable();
     } catch (error) {
       return Promise.reject(error);
     }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ kind, update, resolve, reject });
+      this.queue.push({ kind, update, snapshot, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // Start on the next microtask so saves issued together share a sync.
@@ -278,8 +355,12 @@ export class DiskLogStorage implements LogStorage {
   private async flush(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const group = this.queue;
-        this.queue = [];
+        // A write with a snapshot makes a group of its own, so that its source failing concerns it alone.
+        let take = this.queue.findIndex((w) => w.snapshot !== null);
+        if (take < 0) take = this.queue.length;
+        else if (take === 0) take = 1;
+        const group = this.queue.slice(0, take);
+        this.queue = this.queue.slice(take);
         if (this.failed !== null) {
           for (const write of group) write.reject(this.failedError());
           continue;
@@ -308,8 +389,8 @@ export class DiskLogStorage implements LogStorage {
     for (const write of group) {
       try {
         const records = projection.plan(write);
-        items.push({ write, records, offsets: [], lengths: [] });
-        sync ||= write.update.sync || write.update.snapshot !== null;
+        items.push({ write, stored: null, records, offsets: [], lengths: [] });
+        sync ||= write.update.sync || write.snapshot !== null;
       } catch (error) {
         write.reject(error);
       }
@@ -320,9 +401,9 @@ export class DiskLogStorage implements LogStorage {
     let cutSize = active.size;
     try {
       for (const item of items) {
-        const snapshot = item.write.update.snapshot;
+        const snapshot = item.write.snapshot;
         if (snapshot !== null && item.records[0]?.kind === 'marker')
-          await this.snapshots.writeSnapshot(snapshot);
+          item.stored = await this.snapshots.write(snapshot.meta, marked(snapshot.chunks()));
       }
       const buffers: Uint8Array[] = [];
       let rolled = false;
@@ -355,6 +436,12 @@ export class DiskLogStorage implements LogStorage {
         active.hasRecords = true;
       }
     } catch (error) {
+      if (error instanceof SourceFailure) {
+        // The snapshot's producer failed before anything but the (removed) temporary file was written: the
+        // storage is unchanged. Such a write is alone in its group.
+        for (const item of items) item.write.reject(error.error);
+        return;
+      }
       await this.fail(error, active, cutSize);
       for (const item of items) item.write.reject(this.failedError());
       return;
@@ -362,7 +449,7 @@ export class DiskLogStorage implements LogStorage {
     let released = false;
     for (const item of items) {
       this.apply(item, active);
-      released ||= item.write.update.snapshot !== null;
+      released ||= item.stored !== null;
     }
     if (released) {
       try {
@@ -419,8 +506,10 @@ export class DiskLogStorage implements LogStorage {
     item.records.forEach((record, i) => {
       this.applyRecord(record, segment, item.offsets[i]!, item.lengths[i]!);
     });
-    const snapshot = item.write.update.snapshot;
-    if (snapshot !== null && snapshot.meta.index >= this.snap.meta.index) this.snap = snapshot;
+    const { stored, write } = item;
+    if (stored !== null && write.snapshot !== null && stored.meta.index >= this.snap.meta.index) {
+      this.snap = { meta: write.snapshot.meta, data: this.snapshots.data(stored) };
+    }
   }
 
   /** Applies one record, during recovery or after a write. */
@@ -577,7 +666,7 @@ export class DiskLogStorage implements LogStorage {
     let snapshotIndexes = await this.snapshots.list();
     if (fresh && seqs.length === 0 && snapshotIndexes.length === 0) {
       const conf = options.conf ?? { voters: [], learners: [] };
-      await this.snapshots.writeSnapshot({ meta: { index: 0, term: 0, conf }, data: new Uint8Array(0) });
+      await this.snapshots.write({ index: 0, term: 0, conf }, []);
       snapshotIndexes = [0];
     }
     for (let i = 1; i < seqs.length; i++) {
@@ -663,9 +752,12 @@ export class DiskLogStorage implements LogStorage {
   private async loadSnapshot(indexes: number[]): Promise<void> {
     let firstError: unknown = null;
     for (const index of indexes) {
+      // The file is read through to verify it, and then left on disk: the snapshot's data is read from it
+      // again each time it is used.
       let snapshot: Snapshot;
       try {
-        snapshot = await this.snapshots.read(index);
+        const stored = await this.snapshots.verify(index);
+        snapshot = { meta: stored.meta, data: this.snapshots.data(stored) };
       } catch (error) {
         this.logger.warn?.('skipped a corrupt snapshot', { index, error });
         firstError ??= error;
@@ -714,7 +806,7 @@ class Projection {
   plan(write: PendingWrite): WalRecord[] {
     const { update } = write;
     const records: WalRecord[] = [];
-    const snapshot = update.snapshot;
+    const snapshot = write.snapshot;
     if (write.kind === 'snapshot' && snapshot !== null) {
       if (snapshot.meta.index <= this.snapIndex) return records;
       if (snapshot.meta.index > this.last) {

@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 /**
  * The file operations the disk storage uses, as a small interface so tests can inject faults (a failed
  * fsync, a full disk, a torn write). Paths are absolute; `fd`s are whatever `open` returned.
- * Every method except `readSync` is asynchronous, so no write or sync blocks the event loop.
+ * Every write and sync is asynchronous, so none blocks the event loop; the synchronous methods
+ * (`openSync`, `sizeSync`, `readSync`, `closeSync`) serve the core's synchronous reads: log entries not in
+ * memory and stored snapshots, read chunk by chunk.
  */
 export interface FileSystem {
   /** Opens a file. `flags` as in `fs.open` (`'r'`, `'r+'`, `'wx+'`, ...). */
@@ -16,6 +18,12 @@ export interface FileSystem {
   read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   /** Synchronous positional read, for the core's synchronous log reads of entries not in memory. */
   readSync(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): number;
+  /** Synchronous {@link open}, for reading a stored snapshot chunk by chunk. */
+  openSync(path: string, flags: string): number;
+  /** Synchronous {@link close}. */
+  closeSync(fd: number): void;
+  /** Synchronous {@link size}. */
+  sizeSync(fd: number): number;
   /** Flushes the file's data (and the metadata needed to read it back) to stable storage. */
   fdatasync(fd: number): Promise<void>;
   /** Flushes the file's data and metadata to stable storage. Also used on directories. */
@@ -43,6 +51,9 @@ export const nodeFileSystem: FileSystem = {
   read: (fd, buffer, offset, length, position) =>
     read(fd, buffer, offset, length, position).then((r) => r.bytesRead),
   readSync: (fd, buffer, offset, length, position) => fs.readSync(fd, buffer, offset, length, position),
+  openSync: (path, flags) => fs.openSync(path, flags),
+  closeSync: (fd) => fs.closeSync(fd),
+  sizeSync: (fd) => fs.fstatSync(fd).size,
   fdatasync: promisify(fs.fdatasync),
   fsync: promisify(fs.fsync),
   ftruncate: promisify(fs.ftruncate),

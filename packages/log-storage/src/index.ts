@@ -8,4 +8,9 @@ export {
   type LogStorageErrorCode,
   type LogStorageErrorOptions,
 } from './log-storage-error.js';
-export { SnapshotStore, type SnapshotStoreOptions, snapshotFileName } from './snapshot-store.js';
+export {
+  type SnapshotReader,
+  SnapshotStore,
+  type SnapshotStoreOptions,
+  snapshotFileName,
+} from './snapshot-store.js';

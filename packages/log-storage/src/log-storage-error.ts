@@ -7,9 +7,16 @@
  * | `LOCKED` | another live process holds the data directory |
  * | `WRONG_NODE` | the data directory belongs to another node or cluster |
  * | `NO_SPACE` | the disk is full (`ENOSPC`); what was written before is intact |
- * | `IO_FAILED` | a write or sync failed; the storage refuses further writes (a failed fsync may have dropped data) |
+ * | `IO_FAILED` | a write or sync failed; the storage refuses further writes (a failed fsync may have dropped data). Also a failed read of a stored snapshot, which leaves the storage writable |
+ * | `SNAPSHOT_GONE` | a stored snapshot's data was read after its file was deleted (newer snapshots replaced it): take the storage's current snapshot again |
  */
-export type LogStorageErrorCode = 'CORRUPT' | 'LOCKED' | 'WRONG_NODE' | 'NO_SPACE' | 'IO_FAILED';
+export type LogStorageErrorCode =
+  | 'CORRUPT'
+  | 'LOCKED'
+  | 'WRONG_NODE'
+  | 'NO_SPACE'
+  | 'IO_FAILED'
+  | 'SNAPSHOT_GONE';
 
 /** Options of {@link LogStorageError}. */
 export interface LogStorageErrorOptions {

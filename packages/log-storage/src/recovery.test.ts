@@ -2,8 +2,9 @@ import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import type { Entry, RaftError, StorageUpdate } from '@tsraft/core';
+import { type Entry, type RaftError, SnapshotData, type StorageUpdate } from '@tsraft/core';
 import { type DiskLogStorageOptions, openLogStorage } from './disk-log-storage.js';
+import { type FileSystem, nodeFileSystem } from './file-system.js';
 import { LogStorageError } from './log-storage-error.js';
 import { faultyFileSystem, tempDir } from './test-support/temp-dir.js';
 
@@ -131,10 +132,7 @@ describe('recovery', () => {
     inDir(async (dir, open) => {
       const storage = await open();
       await storage.save(update({ entries: range(1, 10).map((i) => entry(i)) }));
-      await storage.saveSnapshot({
-        meta: { index: 6, term: 1, conf },
-        data: new Uint8Array(200_000).fill(3),
-      });
+      await storage.saveSnapshot({ index: 6, term: 1, conf }, new Uint8Array(200_000).fill(3));
       await storage.close();
       const snapFile = path.join(dir, 'snapshot-00000000000000000006.snap');
       // A leftover temporary file (a crash mid-write) is ignored and removed.
@@ -177,7 +175,7 @@ describe('recovery', () => {
           update({ entries: [entry(i, 2)], hardState: i === 1 ? { term: 2, vote: 'c', commit: 0 } : null }),
         );
       const before = segmentFiles(dir).length;
-      await storage.saveSnapshot({ meta: { index: 18, term: 2, conf }, data: new Uint8Array([1]) });
+      await storage.saveSnapshot({ index: 18, term: 2, conf }, new Uint8Array([1]));
       await storage.compact(18);
       const after = segmentFiles(dir).length;
       assert.ok(after < before && after <= 3, `${before} -> ${after} segments`);
@@ -275,6 +273,170 @@ describe('group commit', () => {
       await Promise.all(range(1, 200).map((i) => storage.save(update({ entries: [entry(i)] }))));
       assert.ok(storage.syncCount - base <= 2, `${storage.syncCount - base} syncs for 200 saves`);
       assert.equal(storage.lastIndex(), 200);
+      await storage.close();
+    }));
+});
+
+describe('snapshots on disk', () => {
+  const CHUNKS = 40;
+  const CHUNK_BYTES = 64 * 1024;
+  const chunkOf = (i: number): Uint8Array => new Uint8Array(CHUNK_BYTES).fill(i + 1);
+  async function* source(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < CHUNKS; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      yield chunkOf(i);
+    }
+  }
+  /** Checks `data` against {@link source}, chunk by chunk; returns the largest chunk it yielded. */
+  const checkData = (data: SnapshotData): number => {
+    assert.equal(data.byteLength, CHUNKS * CHUNK_BYTES);
+    let at = 0;
+    let largest = 0;
+    for (const chunk of data.chunks()) {
+      largest = Math.max(largest, chunk.byteLength);
+      for (let k = 0; k < chunk.byteLength; k += 4099) {
+        assert.equal(chunk[k], Math.floor((at + k) / CHUNK_BYTES) + 1, `byte ${at + k}`);
+      }
+      at += chunk.byteLength;
+    }
+    assert.equal(at, CHUNKS * CHUNK_BYTES);
+    return largest;
+  };
+  /** The real file system, recording the largest single write and read. */
+  const spyingFileSystem = (): { fs: FileSystem; largest: { write: number; read: number } } => {
+    const largest = { write: 0, read: 0 };
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      writev(fd, buffers, position) {
+        largest.write = Math.max(largest.write, ...buffers.map((b) => b.byteLength));
+        return nodeFileSystem.writev(fd, buffers, position);
+      },
+      read(fd, buffer, offset, length, position) {
+        largest.read = Math.max(largest.read, length);
+        return nodeFileSystem.read(fd, buffer, offset, length, position);
+      },
+      readSync(fd, buffer, offset, length, position) {
+        largest.read = Math.max(largest.read, length);
+        return nodeFileSystem.readSync(fd, buffer, offset, length, position);
+      },
+    };
+    return { fs, largest };
+  };
+  const snapFile = (dir: string, index: number): string =>
+    path.join(dir, `snapshot-${String(index).padStart(20, '0')}.snap`);
+
+  test('a snapshot from an async generator of many chunks is stored and read back without being joined', () =>
+    inDir(async (_dir, open) => {
+      const { fs, largest } = spyingFileSystem();
+      const storage = await open({ fs });
+      await storage.save(update({ entries: range(1, 10).map((i) => entry(i)) }));
+      await storage.saveSnapshot({ index: 6, term: 1, conf }, source());
+      assert.ok(largest.write <= CHUNK_BYTES, `largest write: ${largest.write} bytes`);
+      const { data } = storage.snapshot();
+      assert.equal(data.inMemory, false, 'the stored snapshot is read from its file');
+      assert.ok(checkData(data) <= CHUNK_BYTES);
+      assert.ok(largest.read <= CHUNK_BYTES, `largest read: ${largest.read} bytes`);
+      assert.equal(checkData(storage.snapshot().data), CHUNK_BYTES, 'it can be read again');
+      await storage.close();
+
+      largest.read = 0;
+      const again = await open({ fs });
+      assert.deepEqual(again.snapshot().meta, { index: 6, term: 1, conf });
+      assert.equal(again.snapshot().data.inMemory, false, 'recovery leaves the snapshot on disk');
+      assert.ok(largest.read <= CHUNK_BYTES, `recovery read at most one chunk at a time (${largest.read})`);
+      checkData(again.snapshot().data);
+      await again.close();
+    }));
+
+  test("a leader's snapshot is written from its chunks and then read from the file", () =>
+    inDir(async (_dir, open) => {
+      const storage = await open();
+      const data = SnapshotData.fromChunks(Array.from({ length: CHUNKS }, (_, i) => chunkOf(i)));
+      await storage.save(update({ snapshot: { meta: { index: 9, term: 3, conf }, data } }));
+      assert.equal(storage.snapshot().data.inMemory, false);
+      checkData(storage.snapshot().data);
+      assert.equal(storage.firstIndex(), 10);
+      await storage.close();
+      const again = await open();
+      checkData(again.snapshot().data);
+      await again.close();
+    }));
+
+  test('a bit flipped in the snapshot file after open fails the read with CORRUPT before its last chunk', () =>
+    inDir(async (dir, open) => {
+      const storage = await open();
+      await storage.save(update({ entries: range(1, 10).map((i) => entry(i)) }));
+      await storage.saveSnapshot({ index: 6, term: 1, conf }, source());
+      flipBit(snapFile(dir, 6), 1_000_000);
+      const chunks: Uint8Array[] = [];
+      assert.throws(
+        () => {
+          for (const chunk of storage.snapshot().data.chunks()) chunks.push(chunk);
+        },
+        (e: unknown) => e instanceof LogStorageError && e.code === 'CORRUPT' && e.file === snapFile(dir, 6),
+      );
+      assert.equal(chunks.length, CHUNKS - 1, 'the last chunk is never yielded');
+      // A file replaced by other bytes of another length is refused too, never read as this snapshot.
+      writeFileSync(snapFile(dir, 6), readFileSync(snapFile(dir, 6)).subarray(0, 5000));
+      assert.throws(
+        () => storage.snapshot().data.toBytes(),
+        (e: unknown) => e instanceof LogStorageError && e.code === 'CORRUPT',
+      );
+      await storage.close();
+    }));
+
+  test('a pruned snapshot fails with SNAPSHOT_GONE when read; a read under way finishes', () =>
+    inDir(async (dir, open) => {
+      const storage = await open();
+      await storage.save(update({ entries: range(1, 10).map((i) => entry(i)) }));
+      await storage.saveSnapshot({ index: 4, term: 1, conf }, source());
+      const old = storage.snapshot();
+      const underway = old.data.chunks();
+      const first = underway.next();
+      assert.equal(first.done, false);
+      await storage.saveSnapshot({ index: 6, term: 1, conf }, new Uint8Array([6]));
+      assert.ok(readdirSync(dir).includes(path.basename(snapFile(dir, 4))), 'two snapshots are kept');
+      await storage.saveSnapshot({ index: 8, term: 1, conf }, new Uint8Array([8]));
+      assert.ok(!readdirSync(dir).includes(path.basename(snapFile(dir, 4))), 'the oldest is pruned');
+      assert.throws(
+        () => old.data.toBytes(),
+        (e: unknown) => e instanceof LogStorageError && e.code === 'SNAPSHOT_GONE',
+      );
+      // The read that had the file open goes on with the right bytes.
+      let count = 1;
+      for (let step = underway.next(); !step.done; step = underway.next()) {
+        assert.equal(step.value[0], count + 1);
+        count++;
+      }
+      assert.equal(count, CHUNKS);
+      assert.deepEqual(storage.snapshot().data.toBytes(), new Uint8Array([8]));
+      await storage.close();
+    }));
+
+  test('a failing snapshot source leaves no file behind and the storage writable', () =>
+    inDir(async (dir, open) => {
+      const storage = await open();
+      await storage.save(update({ entries: range(1, 10).map((i) => entry(i)) }));
+      const broken = new Error('broken state machine');
+      await assert.rejects(
+        storage.saveSnapshot(
+          { index: 6, term: 1, conf },
+          (async function* () {
+            yield* source();
+            throw broken;
+          })(),
+        ),
+        (e: unknown) => e === broken,
+      );
+      assert.ok(
+        !readdirSync(dir).some((n) => n.includes('00006.snap')),
+        'no snapshot file, final or temporary',
+      );
+      assert.equal(storage.failure(), null);
+      assert.equal(storage.snapshot().meta.index, 0);
+      await storage.save(update({ entries: [entry(11)] }));
+      await storage.saveSnapshot({ index: 6, term: 1, conf }, new Uint8Array([1]));
+      assert.equal(storage.firstIndex(), 7);
       await storage.close();
     }));
 });

@@ -15,7 +15,7 @@ export function instrumentStorage(storage: LogStorage, metrics: ServerMetrics): 
       await storage.save(update);
       if (update.sync) metrics.storageSaved((performance.now() - started) / 1000);
     },
-    saveSnapshot: (snapshot) => storage.saveSnapshot(snapshot),
+    saveSnapshot: (meta, data) => storage.saveSnapshot(meta, data),
     compact: (index) => storage.compact(index),
     close: () => storage.close(),
   };

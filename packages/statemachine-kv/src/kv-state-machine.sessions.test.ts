@@ -1,9 +1,11 @@
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SnapshotData } from '@tsraft/core';
 import { encodeKvCommand } from './command-codec.js';
 import type { KvCommand, KvSessionRef } from './kv-command.js';
 import type { KvResult } from './kv-result.js';
 import { createKvStateMachine, type KvStateMachine, type KvStateMachineOptions } from './kv-state-machine.js';
+import { snapshotBytes } from './test-support/snapshot-bytes.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const text = (data: Uint8Array | undefined): string | undefined =>
@@ -166,7 +168,7 @@ test('sessions and their cached results survive a snapshot and restore', async (
   const s = log.open(0);
   const first = log.apply(casAbsent('k', 'v'), 1, ref(s, 1));
   const restored = createKvStateMachine({ sessionTtlMs: 1000 });
-  await restored.restore(await log.kv.snapshot(), {
+  await restored.restore(SnapshotData.of(snapshotBytes(log.kv)), {
     index: log.index,
     term: 1,
     conf: { voters: [], learners: [] },

@@ -3,12 +3,14 @@ import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import type { SnapshotMeta } from '@tsraft/core';
+import { SnapshotData } from '@tsraft/core';
 import { encodeKvCommand } from './command-codec.js';
 import type { KvCommand, KvSessionRef } from './kv-command.js';
 import { KvSnapshotError } from './kv-snapshot-error.js';
 import { createKvStateMachine, type KvStateMachine } from './kv-state-machine.js';
 import { SNAPSHOT_CHUNK_BYTES } from './snapshot-format.js';
 import { captureSnapshot, writeSnapshot } from './snapshot-writer.js';
+import { snapshotBytes } from './test-support/snapshot-bytes.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const meta = (index: number): SnapshotMeta => ({ index, term: 3, conf: { voters: ['n1'], learners: [] } });
@@ -65,7 +67,11 @@ test('a large state streams in bounded chunks and restores from 7-byte pieces', 
   assert.ok(chunks.length > 10, `${chunks.length} chunks`);
   for (const chunk of chunks) assert.ok(chunk.byteLength <= SNAPSHOT_CHUNK_BYTES);
   const whole = Buffer.concat(chunks);
-  assert.ok(whole.equals(source.snapshot()));
+  assert.ok(whole.equals(snapshotBytes(source)));
+  // What the driver stores is the same stream of bounded chunks, never one buffer.
+  const forDriver = [...source.snapshot()];
+  assert.equal(forDriver.length, chunks.length);
+  for (const chunk of forDriver) assert.ok(chunk.byteLength <= SNAPSHOT_CHUNK_BYTES);
 
   await assertRestores(source, whole, [7, 65_537]);
 });
@@ -86,26 +92,26 @@ async function assertRestores(source: KvStateMachine, whole: Uint8Array, sizes: 
     assert.equal(target.size, source.size);
     assert.equal(target.appliedIndex, source.appliedIndex);
     assert.deepEqual(target.get(Uint8Array.of(0xff, 0)), source.get(Uint8Array.of(0xff, 0)));
-    assert.ok(Buffer.from(target.snapshot()).equals(source.snapshot()));
+    assert.ok(Buffer.from(snapshotBytes(target)).equals(snapshotBytes(source)));
   }
 }
 
 test('restore sets the applied index from the snapshot meta, and the core restore works on one buffer', async () => {
   const source = largeMachine(10);
   const target = createKvStateMachine();
-  await target.restore(source.snapshot(), meta(source.appliedIndex));
+  await target.restore(SnapshotData.of(snapshotBytes(source)), meta(source.appliedIndex));
   assert.equal(target.appliedIndex, source.appliedIndex);
   assert.equal(target.digest(), source.digest());
   const empty = createKvStateMachine();
   const other = createKvStateMachine();
-  await other.restore(empty.snapshot(), meta(0));
+  await other.restore(SnapshotData.of(snapshotBytes(empty)), meta(0));
   assert.equal(other.digest(), empty.digest());
   assert.equal(other.size, 0);
 });
 
 test('snapshotChunks captures the state when called, even if applies happen while it is consumed', async () => {
   const kv = largeMachine(2_000);
-  const expected = kv.snapshot();
+  const expected = snapshotBytes(kv);
   const iterator = kv.snapshotChunks()[Symbol.asyncIterator]();
   const first = await iterator.next();
   for (let i = 0; i < 100; i++) {
@@ -121,7 +127,7 @@ test('snapshotChunks captures the state when called, even if applies happen whil
   const chunks = [first.value as Uint8Array];
   for (let next = await iterator.next(); !next.done; next = await iterator.next()) chunks.push(next.value);
   assert.ok(Buffer.concat(chunks).equals(expected));
-  assert.ok(!Buffer.from(kv.snapshot()).equals(expected));
+  assert.ok(!Buffer.from(snapshotBytes(kv)).equals(expected));
 });
 
 /** Restoring `data` into `target` must throw KvSnapshotError and leave `target` as it was. */
@@ -141,7 +147,7 @@ async function assertRefused(target: KvStateMachine, data: Uint8Array, pattern?:
 
 test('a flipped byte anywhere, a truncation or trailing bytes are refused, and the state is untouched', async () => {
   const source = largeMachine(500);
-  const good = source.snapshot();
+  const good = snapshotBytes(source);
   const target = largeMachine(30);
   const positions = [
     0,
@@ -183,7 +189,7 @@ function reseal(data: Uint8Array): Uint8Array {
 
 test('structural errors behind a valid checksum are refused too', async () => {
   const target = largeMachine(30);
-  const good = target.snapshot();
+  const good = snapshotBytes(target);
   const version = good.slice();
   version[8] = 2;
   await assertRefused(target, reseal(version), /version 2/);
@@ -203,7 +209,7 @@ test('structural errors behind a valid checksum are refused too', async () => {
   ]);
   await assertRefused(target, unsorted, /increasing order/);
   // A record count that does not match.
-  const counted = source.snapshot().slice();
+  const counted = snapshotBytes(source).slice();
   counted[counted.byteLength - 40]! += 1;
   await assertRefused(target, counted, /records/);
 });
@@ -211,7 +217,7 @@ test('structural errors behind a valid checksum are refused too', async () => {
 test('an error of the chunk source is wrapped, and the state is untouched', async () => {
   const target = largeMachine(30);
   const digest = target.digest();
-  const data = target.snapshot();
+  const data = snapshotBytes(target);
   async function* failing(): AsyncIterable<Uint8Array> {
     yield data.subarray(0, 100);
     throw new Error('connection reset');

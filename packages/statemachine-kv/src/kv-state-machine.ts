@@ -1,4 +1,4 @@
-import type { AppliedCommand, SnapshotMeta, StateMachine } from '@tsraft/core';
+import type { AppliedCommand, SnapshotData, SnapshotMeta, StateMachine } from '@tsraft/core';
 import { decodeKvCommand } from './command-codec.js';
 import { bytesEqual, keyOf } from './keys.js';
 import type { KvCommand, KvProposal } from './kv-command.js';
@@ -24,8 +24,13 @@ export interface KvStateMachineOptions {
 export interface KvStateMachine extends StateMachine<KvResult> {
   /** Applies one committed entry, synchronously. Never throws for a bad entry: it answers `MALFORMED_COMMAND`. */
   apply(command: AppliedCommand): KvResult;
-  /** The whole snapshot as one buffer (the concatenation of {@link KvStateMachine.snapshotChunks}), synchronously. */
-  snapshot(): Uint8Array;
+  /**
+   * The snapshot as chunks produced lazily (the driver streams them to storage, never joined). The state is
+   * captured when this is called.
+   */
+  snapshot(): Iterable<Uint8Array>;
+  /** Restores from a stored or received snapshot, reading it chunk by chunk (see {@link restoreChunks}). */
+  restore(data: SnapshotData, meta: SnapshotMeta): Promise<void>;
   /**
    * The value under key in the local state (no consensus: the caller decides whether the read is linearizable).
    * The array is shared with the state: do not modify it.
@@ -48,7 +53,7 @@ export interface KvStateMachine extends StateMachine<KvResult> {
    * KvSnapshotError and leaves the current state untouched (restore is atomic). Chunks must not be modified
    * once yielded, and nothing may be applied until the returned promise settles.
    */
-  restoreChunks(chunks: AsyncIterable<Uint8Array>, meta: SnapshotMeta): Promise<void>;
+  restoreChunks(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, meta: SnapshotMeta): Promise<void>;
 }
 
 /**
@@ -130,20 +135,15 @@ class KvStore implements KvStateMachine {
     })();
   }
 
-  snapshot(): Uint8Array {
-    // Synchronous, so no apply can slip in while the driver takes it.
-    const chunks = [...writeSnapshot(captureSnapshot(this.state()), SNAPSHOT_CHUNK_BYTES)];
-    // An exact, unshared buffer (Buffer.concat may hand out a slice of a shared pool).
-    const whole = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-    let offset = 0;
-    for (const chunk of chunks) {
-      whole.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return whole;
+  snapshot(): Iterable<Uint8Array> {
+    // Captured now (synchronously, so no apply slips in); the chunks are encoded as they are pulled.
+    return writeSnapshot(captureSnapshot(this.state()), SNAPSHOT_CHUNK_BYTES);
   }
 
-  async restoreChunks(chunks: AsyncIterable<Uint8Array>, meta: SnapshotMeta): Promise<void> {
+  async restoreChunks(
+    chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    meta: SnapshotMeta,
+  ): Promise<void> {
     const state = await readSnapshot(chunks);
     this.data = state.data;
     this.sessions = new SessionTable(this.sessionTtlMs, this.maxSessions, state.sessions);
@@ -151,8 +151,8 @@ class KvStore implements KvStateMachine {
     this.applied = meta.index;
   }
 
-  restore(data: Uint8Array, meta: SnapshotMeta): Promise<void> {
-    return this.restoreChunks(once(data), meta);
+  restore(data: SnapshotData, meta: SnapshotMeta): Promise<void> {
+    return this.restoreChunks(data.chunks(), meta);
   }
 
   private execute(command: KvCommand, index: number): KvResult {
@@ -189,8 +189,4 @@ class KvStore implements KvStateMachine {
       appliedIndex: this.applied,
     };
   }
-}
-
-async function* once(data: Uint8Array): AsyncIterable<Uint8Array> {
-  yield data;
 }

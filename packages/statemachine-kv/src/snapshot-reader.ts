@@ -24,7 +24,9 @@ import {
  * @throws KvSnapshotError for anything but a complete, well-formed snapshot with a matching checksum, and
  * (wrapped, as `cause`) for an error of the chunk source.
  */
-export async function readSnapshot(chunks: AsyncIterable<Uint8Array>): Promise<KvState> {
+export async function readSnapshot(
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+): Promise<KvState> {
   const parser = new SnapshotParser();
   try {
     for await (const chunk of chunks) parser.push(chunk);

@@ -6,6 +6,7 @@ import {
   MemoryStorage,
   type NodeId,
   type RaftNode,
+  type SnapshotData,
   type StateMachine,
 } from '@tsraft/core';
 import { createStreamingTransport } from './streaming-transport.js';
@@ -21,8 +22,9 @@ class LogMachine implements StateMachine<number> {
   snapshot(): Uint8Array {
     return new TextEncoder().encode(JSON.stringify(this.applied));
   }
-  restore(data: Uint8Array): void {
-    this.applied.splice(0, this.applied.length, ...(JSON.parse(new TextDecoder().decode(data)) as string[]));
+  restore(data: SnapshotData): void {
+    const state = JSON.parse(new TextDecoder().decode(data.toBytes())) as string[];
+    this.applied.splice(0, this.applied.length, ...state);
   }
 }
 

@@ -23,6 +23,7 @@ runTransportConformance({
   supportsTls: true,
   callDeadlineMs: ACK_TIMEOUT_MS,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  readsSnapshotData: true,
   createNetwork: ({ clusterId, members, tls }) => {
     /** Where each started node listens; the transports resolve peers through it at every reconnect. */
     const addresses = new Map<NodeId, string>();

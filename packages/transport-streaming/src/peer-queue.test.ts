@@ -2,24 +2,32 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { create } from '@bufbuild/protobuf';
 import type { Message } from '@tsraft/core';
-import { RaftMessageSchema } from '@tsraft/proto';
+import { type RaftMessage, RaftMessageSchema } from '@tsraft/proto';
 import { createPeerQueue, type QueuedMessage } from './peer-queue.js';
 
-function item(type: Message['type'], bytes: number, term = 1, tag = 0): QueuedMessage {
-  return { proto: create(RaftMessageSchema, { term: BigInt(tag) }), bytes, type, term };
+type Item = QueuedMessage & { readonly proto: RaftMessage };
+
+function item(type: Message['type'], bytes: number, term = 1, tag = 0): Item {
+  const proto = create(RaftMessageSchema, { term: BigInt(tag) });
+  if (type === 'snapshot') {
+    return { proto, bytes, type, term, byteLength: bytes, pieces: [proto][Symbol.iterator]() };
+  }
+  return { proto, bytes, type, term };
 }
+
+const protoOf = (m: QueuedMessage): RaftMessage => (m as Item).proto;
 
 test('keeps order and hands out batches bounded by messages and bytes', () => {
   const queue = createPeerQueue({ maxMessages: 100, maxBytes: 10_000 });
   for (let i = 0; i < 10; i++) queue.push(item('append', 100, 1, i), true);
   const first = queue.take(4, 10_000);
   assert.deepEqual(
-    first.map((m) => m.proto.term),
+    first.map((m) => protoOf(m).term),
     [0n, 1n, 2n, 3n],
   );
   const second = queue.take(100, 250);
   assert.deepEqual(
-    second.map((m) => m.proto.term),
+    second.map((m) => protoOf(m).term),
     [4n, 5n],
   );
   assert.equal(queue.size, 4);
@@ -37,7 +45,7 @@ test('under pressure, a newer heartbeat replaces a queued one in place', () => {
   assert.equal(queue.push(item('append', 100, 1, 3), true), 'queued');
   assert.equal(queue.push(item('heartbeat', 64, 1, 4), true), 'coalesced');
   assert.deepEqual(
-    queue.take(10, 10_000).map((m) => m.proto.term),
+    queue.take(10, 10_000).map((m) => protoOf(m).term),
     [1n, 4n, 3n],
   );
 });
@@ -50,7 +58,7 @@ test('when full, a queued heartbeat is evicted first, then new messages are drop
   assert.equal(queue.push(item('append', 100, 1, 4), true), 'queued');
   assert.equal(queue.push(item('append', 100, 1, 5), true), 'dropped');
   assert.deepEqual(
-    queue.take(10, 10_000).map((m) => m.proto.term),
+    queue.take(10, 10_000).map((m) => protoOf(m).term),
     [2n, 3n, 4n],
   );
 });

@@ -1,17 +1,35 @@
 import type { Message } from '@tsraft/core';
 import type { RaftMessage } from '@tsraft/proto';
 
-/** A message waiting to be written to a peer's stream, already in its wire form. */
-export interface QueuedMessage {
-  /** The wire envelope. */
-  readonly proto: RaftMessage;
+interface QueuedBase {
   /** What the message weighs in the queue's byte budget (an estimate of its encoded size). */
   readonly bytes: number;
-  /** The core message's type. */
-  readonly type: Message['type'];
   /** The sender's term. */
   readonly term: number;
 }
+
+/** A message other than a snapshot, waiting to be written to a peer's stream, already in its wire form. */
+export interface QueuedEnvelope extends QueuedBase {
+  /** The core message's type. */
+  readonly type: Exclude<Message['type'], 'snapshot'>;
+  /** The wire envelope. */
+  readonly proto: RaftMessage;
+}
+
+/**
+ * A snapshot waiting to be written: its wire pieces, produced lazily from its data as they are written
+ * (an iterator consumed once; reading the data may throw, which fails the snapshot).
+ */
+export interface QueuedSnapshot extends QueuedBase {
+  readonly type: 'snapshot';
+  /** The snapshot's data size in bytes (declared, not read). */
+  readonly byteLength: number;
+  /** The pieces, in order, the last one `done`. */
+  readonly pieces: Iterator<RaftMessage>;
+}
+
+/** A message waiting to be written to a peer's stream. */
+export type QueuedMessage = QueuedEnvelope | QueuedSnapshot;
 
 /** What {@link PeerQueue.push} did with a message. */
 export type PushResult =

@@ -120,8 +120,11 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
     maxMs: transport.reconnectMaxMs,
     random: transport.random,
   });
-  /** Frames cut from a snapshot, written one at a time before the queue is read again. */
-  let pendingFrames: Frame[] = [];
+  /**
+   * The frames of the batch being written, produced one at a time as the stream has room (a large
+   * snapshot's pieces are read from its data only then); `null` once the batch is all written.
+   */
+  let pendingFrames: Generator<Frame, void, undefined> | null = null;
   let flushScheduled = false;
   let sentMessages = 0;
   let sentFrames = 0;
@@ -208,8 +211,8 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
     if (stream.ackTimer !== null) clearInterval(stream.ackTimer);
     if ((state.kind !== 'connecting' && state.kind !== 'open') || state.stream !== stream) return;
     lastError = reason;
-    const lost = stream.unacked + queue.clear() + pendingFrames.length;
-    pendingFrames = [];
+    const lost = stream.unacked + queue.clear() + (pendingFrames === null ? 0 : 1);
+    dropPendingFrames();
     stream.unacked = 0;
     stream.unackedSizes.length = 0;
     stream.unackedBytes = 0;
@@ -240,19 +243,41 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
   const blocked = (stream: LiveStream): boolean =>
     stream.waitingForDrain || stream.unackedBytes >= transport.maxUnackedBytes;
 
+  /** Abandons the frames not yet written (closing a snapshot's reader). */
+  const dropPendingFrames = (): void => {
+    const frames = pendingFrames;
+    pendingFrames = null;
+    frames?.return();
+  };
+
+  /** Reading a snapshot's data failed: the snapshot is lost, Raft hears the peer is unreachable and retries. */
+  const snapshotFailed = (error: unknown): void => {
+    lastError = `reading a snapshot failed: ${error instanceof Error ? error.message : String(error)}`;
+    lose(1);
+  };
+
+  /** The next frame to write: from the batch being written, else from a new batch; `null` when all is written. */
+  const nextFrame = (): Frame | null => {
+    for (;;) {
+      if (pendingFrames === null) {
+        if (queue.size === 0) return null;
+        const batch = queue.take(transport.maxBatchMessages, transport.maxBatchBytes);
+        pendingFrames = toFrames(batch, transport.snapshotChunkBytes, snapshotFailed);
+      }
+      const next = pendingFrames.next();
+      if (next.done !== true) return next.value;
+      pendingFrames = null;
+    }
+  };
+
   /** Writes queued messages, batched into frames, until the stream is {@link blocked}. */
   const flush = (): void => {
     flushScheduled = false;
     if (state.kind !== 'connecting' && state.kind !== 'open') return;
     const stream = state.stream;
     while (!blocked(stream)) {
-      let frame = pendingFrames.shift();
-      if (frame === undefined) {
-        if (queue.size === 0) return;
-        const batch = queue.take(transport.maxBatchMessages, transport.maxBatchBytes);
-        frame = toFrames(batch, transport.snapshotChunkBytes, pendingFrames);
-      }
-      if (frame.request.messages.length === 0) continue;
+      const frame = nextFrame();
+      if (frame === null) return;
       if (!write(stream, frame)) {
         stream.waitingForDrain = true;
         stream.call.once('drain', () => {
@@ -273,7 +298,7 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
 
   const settled = (): boolean =>
     (state.kind !== 'connecting' && state.kind !== 'open') ||
-    (queue.size === 0 && pendingFrames.length === 0 && state.stream.unacked === 0);
+    (queue.size === 0 && pendingFrames === null && state.stream.unacked === 0);
 
   return {
     push: (message) => {
@@ -311,7 +336,7 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
       const current = state;
       state = { kind: 'closed' };
       queue.clear();
-      pendingFrames = [];
+      dropPendingFrames();
       if (current.kind === 'backoff') clearTimeout(current.timer);
       if (current.kind === 'connecting' || current.kind === 'open') {
         const { call, ackTimer } = current.stream;

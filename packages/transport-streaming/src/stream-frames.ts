@@ -1,5 +1,4 @@
 import { create } from '@bufbuild/protobuf';
-import { splitSnapshot } from '@tsraft/grpc';
 import { type RaftMessage, type StreamRequest, StreamRequestSchema } from '@tsraft/proto';
 import type { QueuedMessage } from './peer-queue.js';
 
@@ -12,30 +11,85 @@ export interface Frame {
 /** Per-message overhead assumed for a snapshot piece. */
 const PIECE_OVERHEAD_BYTES = 64;
 
+function pieceBytes(piece: RaftMessage): number {
+  return piece.body.case === 'installSnapshot' ? piece.body.value.data.byteLength : 0;
+}
+
 /**
- * Turns a batch into the frame to write now; when the batch holds a snapshot larger than a chunk, the
- * messages before it go first and the snapshot's pieces (then the rest of the batch) are appended to
- * `later`, one frame each, so order is kept and no frame exceeds about one chunk.
+ * Turns a batch into frames, produced lazily as the generator is read (the session takes one frame each
+ * time the stream has room), keeping the batch's order and never yielding an empty frame.
+ *
+ * Messages go together into one frame. A snapshot of at most `chunkBytes` bytes has its pieces read at once
+ * into the current frame. A larger one ends the current frame; its pieces are then read from its data only
+ * as frames are taken, packed into frames of at most `chunkBytes` data bytes (a piece is never cut or
+ * copied here), and the rest of the batch follows in a new frame.
+ *
+ * When reading a snapshot's pieces throws (its storage failed), `onSnapshotFailed` is called, the snapshot's
+ * pieces not yet written are dropped, and the rest of the batch goes on. A receiver left with part of the
+ * snapshot drops it when the next message on the stream is not its next piece.
  */
-export function toFrames(batch: readonly QueuedMessage[], chunkBytes: number, later: Frame[]): Frame {
-  const groups: { messages: RaftMessage[]; bytes: number }[] = [{ messages: [], bytes: 0 }];
+export function* toFrames(
+  batch: readonly QueuedMessage[],
+  chunkBytes: number,
+  onSnapshotFailed: (error: unknown) => void,
+): Generator<Frame, void, undefined> {
+  let messages: RaftMessage[] = [];
+  let bytes = 0;
+  const take = (): Frame => {
+    const frame: Frame = { request: create(StreamRequestSchema, { messages }), bytes };
+    messages = [];
+    bytes = 0;
+    return frame;
+  };
+
   for (const item of batch) {
-    const pieces = item.type === 'snapshot' ? splitSnapshot(item.proto, chunkBytes) : [item.proto];
-    if (pieces.length > 1) {
-      for (const piece of pieces) {
-        const data = piece.body.case === 'installSnapshot' ? piece.body.value.data.byteLength : 0;
-        groups.push({ messages: [piece], bytes: data + PIECE_OVERHEAD_BYTES });
-      }
-      groups.push({ messages: [], bytes: 0 });
-    } else {
-      const group = groups[groups.length - 1]!;
-      group.messages.push(item.proto);
-      group.bytes += item.bytes;
+    if (item.type !== 'snapshot') {
+      messages.push(item.proto);
+      bytes += item.bytes;
+      continue;
     }
+    if (item.byteLength <= chunkBytes) {
+      // Small: all its pieces (views of its data) fit in this frame.
+      const pieces: RaftMessage[] = [];
+      try {
+        for (let next = item.pieces.next(); next.done !== true; next = item.pieces.next())
+          pieces.push(next.value);
+      } catch (error) {
+        onSnapshotFailed(error);
+        continue;
+      }
+      messages.push(...pieces);
+      bytes += item.bytes;
+      continue;
+    }
+    if (messages.length > 0) yield take();
+    let frameData = 0;
+    try {
+      for (;;) {
+        let next: IteratorResult<RaftMessage>;
+        try {
+          next = item.pieces.next();
+        } catch (error) {
+          onSnapshotFailed(error);
+          messages = [];
+          bytes = 0;
+          break;
+        }
+        if (next.done === true) break;
+        const size = pieceBytes(next.value);
+        if (messages.length > 0 && frameData + size > chunkBytes) {
+          yield take();
+          frameData = 0;
+        }
+        messages.push(next.value);
+        bytes += size + PIECE_OVERHEAD_BYTES;
+        frameData += size;
+      }
+    } finally {
+      // Closes the snapshot's reader if the frames were abandoned (the stream failed) half-way.
+      item.pieces.return?.();
+    }
+    if (messages.length > 0) yield take();
   }
-  const [now, ...rest] = groups
-    .filter((g, i) => i === 0 || g.messages.length > 0)
-    .map((g): Frame => ({ request: create(StreamRequestSchema, { messages: g.messages }), bytes: g.bytes }));
-  later.push(...rest);
-  return now!;
+  if (messages.length > 0) yield take();
 }

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { Metadata, type ServerDuplexStream } from '@grpc/grpc-js';
-import { fromProtoMessage, isWholeSnapshotChunk } from '@tsraft/codec';
+import { fromProtoMessage, fromProtoSnapshotMessage } from '@tsraft/codec';
 import type { Message, NodeId } from '@tsraft/core';
 import {
   callerIdOf,
@@ -28,6 +28,8 @@ export interface StreamHandler {
   readonly openStreams: number;
   /** Messages that did not convert to core's form and were dropped. */
   readonly refusedMessages: number;
+  /** Snapshots whose sender stopped sending them half-way (their pieces were dropped). */
+  readonly abandonedSnapshots: number;
   /**
    * Stops delivering, ends every inbound stream with UNAVAILABLE (`SHUTTING_DOWN`) and refuses new ones;
    * resolves when all ended or at `deadline` (a `performance.now()` time).
@@ -53,14 +55,20 @@ const ACK: StreamResponse = create(StreamResponseSchema, { messages: [] });
 /**
  * Creates the `Raft.Stream` handler. It expects the checks of `@tsraft/grpc`'s server (caller's cluster and
  * membership, well-formed bytes) to have run. Each inbound frame's envelopes are checked (cluster, sender,
- * receiver), snapshot pieces reassembled, messages delivered in order, and the frame acknowledged with one
- * empty `StreamResponse`, which the sender's acknowledgement timeout watches.
+ * receiver), snapshot pieces kept as they arrive and delivered as one snapshot whose data is the list of
+ * pieces (`SnapshotData.fromChunks`, never joined), messages delivered in order, and the frame acknowledged
+ * with one empty `StreamResponse`, which the sender's acknowledgement timeout watches.
+ *
+ * A sender that fails to read a snapshot half-way (a storage error) stops sending its pieces and goes on
+ * with its other messages: while a snapshot is incomplete, a message that is not a snapshot piece, or a
+ * piece at offset 0 (a new snapshot), drops the incomplete one, which is never delivered.
  */
 export function createStreamHandler(options: StreamHandlerOptions): StreamHandler {
   const open = new Set<InboundStream>();
   const policy: PeerPolicy = { clusterId: options.clusterId, nodeId: options.id, isMember: () => true };
   let closed = false;
   let refused = 0;
+  let abandoned = 0;
 
   const fail = (call: InboundStream, error: TransportError): void => {
     open.delete(call);
@@ -86,20 +94,24 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     const caller = callerIdOf(call.metadata);
     let assembler: SnapshotAssembler | null = null;
 
-    /** The envelope to deliver now, or null while a snapshot's pieces are still arriving. */
-    const reassemble = (proto: RaftMessage): RaftMessage | null => {
-      if (
-        proto.body.case !== 'installSnapshot' ||
-        (assembler === null && isWholeSnapshotChunk(proto.body.value))
-      ) {
-        return proto;
+    /**
+     * The message to deliver now, or null while a snapshot's pieces are still arriving.
+     * @throws TransportError when a piece does not fit (MALFORMED) or the snapshot is too large.
+     */
+    const reassemble = (proto: RaftMessage): Message | null => {
+      const piece = proto.body.case === 'installSnapshot' ? proto.body.value : undefined;
+      if (assembler !== null && (piece === undefined || piece.offset === 0n)) {
+        // The sender gave up on the incomplete snapshot (reading it failed): drop its pieces.
+        assembler = null;
+        abandoned++;
       }
+      if (piece === undefined) return fromProtoMessage(proto).message;
       assembler ??= createSnapshotAssembler(options.maxSnapshotBytes);
       assembler.push(proto);
       if (!assembler.complete) return null;
-      const whole = assembler.take();
+      const { envelope, data } = assembler.take();
       assembler = null;
-      return whole;
+      return fromProtoSnapshotMessage(envelope, data).message;
     };
 
     call.on('data', (request: StreamRequest) => {
@@ -107,15 +119,16 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
       try {
         for (const proto of request.messages) {
           checkEnvelope(proto, caller ?? proto.from, policy);
-          const whole = reassemble(proto);
-          if (whole === null) continue;
-          let message: Message;
+          let message: Message | null;
           try {
-            message = fromProtoMessage(whole).message;
-          } catch {
+            message = reassemble(proto);
+          } catch (error) {
+            // Pieces that do not fit together end the stream; a message that does not convert is dropped.
+            if (error instanceof TransportError) throw error;
             refused++;
             continue;
           }
+          if (message === null) continue;
           options.deliver()?.(message);
         }
       } catch (error) {
@@ -138,6 +151,9 @@ export function createStreamHandler(options: StreamHandlerOptions): StreamHandle
     },
     get refusedMessages() {
       return refused;
+    },
+    get abandonedSnapshots() {
+      return abandoned;
     },
     close: async (deadline) => {
       closed = true;

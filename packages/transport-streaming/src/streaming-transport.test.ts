@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { Metadata } from '@grpc/grpc-js';
-import type { Message, NodeId } from '@tsraft/core';
+import { type Message, type NodeId, SnapshotData } from '@tsraft/core';
 import { createRaftServer, type GrpcLogger } from '@tsraft/grpc';
 import { createStreamingTransport, type StreamingTransport } from './streaming-transport.js';
 import type { StreamingTransportOptions } from './streaming-transport-options.js';
@@ -92,7 +92,10 @@ test('a snapshot larger than a chunk travels in pieces and arrives whole, in ord
     from: 'a',
     to: 'b',
     term: 2,
-    snapshot: { meta: { index: 7, term: 2, conf: { voters: ['a', 'b'], learners: [] } }, data },
+    snapshot: {
+      meta: { index: 7, term: 2, conf: { voters: ['a', 'b'], learners: [] } },
+      data: SnapshotData.fromChunks([data.subarray(0, 2_500), data.subarray(2_500)]),
+    },
   });
   a!.transport.send(append('a', 'b', 8, 8));
   await until(() => b!.inbox.messages.length === 3, 5_000, 'snapshot');
@@ -103,7 +106,8 @@ test('a snapshot larger than a chunk travels in pieces and arrives whole, in ord
   const snapshot = b!.inbox.messages[1]!;
   assert.ok(snapshot.type === 'snapshot');
   assert.equal(snapshot.snapshot.meta.index, 7);
-  assert.deepEqual([...snapshot.snapshot.data], [...data]);
+  assert.deepEqual([...snapshot.snapshot.data.toBytes()], [...data]);
+  assert.ok([...snapshot.snapshot.data.chunks()].length > 1, 'the pieces were not joined');
   assert.ok(a!.transport.stats().get('b')!.sentFrames >= 11);
   await Promise.all([a!.server.stop(), b!.server.stop()]);
 });

@@ -1,4 +1,4 @@
-import { toProtoMessage } from '@tsraft/codec';
+import { toProtoMessage, toProtoSnapshotPieces } from '@tsraft/codec';
 import { type Message, type NodeId, RaftError, type Transport, type TransportHandler } from '@tsraft/core';
 import { createRaftServer, type RaftServer, type RaftServiceHandlers } from '@tsraft/grpc';
 import type { QueuedMessage } from './peer-queue.js';
@@ -118,7 +118,7 @@ export function createStreamingTransport(options: StreamingTransportOptions): St
         reportUnreachable(message.to);
         return;
       }
-      session.push(toQueued(message, resolved.clusterId));
+      session.push(toQueued(message, resolved.clusterId, resolved.snapshotChunkBytes));
     },
     setHealthy: (value) => {
       healthy = value;
@@ -158,12 +158,24 @@ const ENVELOPE_BYTES = 64;
 /** Per-entry overhead assumed by the byte budget: term, index, type and framing. */
 const ENTRY_BYTES = 24;
 
-function toQueued(message: Message, clusterId: string): QueuedMessage {
+/**
+ * The queued form of a message. A snapshot weighs its declared `byteLength` (its data is not read here) and
+ * is queued as a lazy generator of its pieces: its data is read only as its frames are written.
+ */
+function toQueued(message: Message, clusterId: string, chunkBytes: number): QueuedMessage {
+  if (message.type === 'snapshot') {
+    const byteLength = message.snapshot.data.byteLength;
+    return {
+      type: 'snapshot',
+      term: message.term,
+      bytes: ENVELOPE_BYTES + byteLength,
+      byteLength,
+      pieces: toProtoSnapshotPieces(message, clusterId, chunkBytes),
+    };
+  }
   let bytes = ENVELOPE_BYTES;
   if (message.type === 'append') {
     for (const entry of message.entries) bytes += ENTRY_BYTES + entry.data.byteLength;
-  } else if (message.type === 'snapshot') {
-    bytes += message.snapshot.data.byteLength;
   }
   return { proto: toProtoMessage(message, clusterId), bytes, type: message.type, term: message.term };
 }

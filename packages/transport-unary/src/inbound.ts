@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServerReadableStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { fromProtoMessage } from '@tsraft/codec';
+import { fromProtoMessage, fromProtoSnapshotMessage } from '@tsraft/codec';
 import { type Message, RaftError } from '@tsraft/core';
 import {
   callerIdOf,
@@ -35,8 +35,9 @@ function callerOf(metadata: ServerUnaryCall<unknown, unknown>['metadata']): stri
 
 /**
  * The server side of the unary transport: `Send` checks and decodes the whole batch before handing any
- * message to Raft (a bad message refuses the batch); `InstallSnapshot` reassembles the pieces and hands
- * one whole snapshot up when the stream ends.
+ * message to Raft (a bad message refuses the batch); `InstallSnapshot` keeps the pieces as they arrive and,
+ * when the stream ends after the last one, hands the snapshot up with its data as the list of pieces
+ * (`SnapshotData.fromChunks`, never joined). A stream cancelled or failed before its end delivers nothing.
  */
 export function createInboundHandlers(
   policy: PeerPolicy,
@@ -87,7 +88,9 @@ export function createInboundHandlers(
         if (failed) return;
         let message: Message;
         try {
-          message = decode(assembler.take(), caller);
+          const { envelope, data } = assembler.take();
+          checkEnvelope(envelope, caller, policy);
+          message = fromProtoSnapshotMessage(envelope, data).message;
         } catch (error) {
           fail(error);
           return;

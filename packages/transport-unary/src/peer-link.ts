@@ -8,7 +8,6 @@ import {
   type GrpcMetrics,
   type PeerChannelOptions,
   RAFT_SERVICE_DEFINITION,
-  splitSnapshot,
   TransportError,
 } from '@tsraft/grpc';
 import {
@@ -37,8 +36,18 @@ export interface PeerLinkContext {
  * were sent), and one snapshot stream at a time.
  */
 export interface PeerLink {
-  /** Queues a message (already in wire form) of about `sizeBytes`; drops it when the queue is full. */
+  /**
+   * Queues a message (already in wire form, not a snapshot) of about `sizeBytes`; drops it when the queue
+   * is full.
+   */
   enqueue(message: RaftMessage, sizeBytes: number): void;
+  /**
+   * Sends a snapshot as an `InstallSnapshot` stream of `pieces`, which are taken one at a time as the stream
+   * accepts them (a lazy generator reads the snapshot's data only then). A newer snapshot replaces one still
+   * waiting. When taking a piece throws (the snapshot's storage failed), the stream is cancelled, so the
+   * receiver drops what it got, and the peer is reported unreachable.
+   */
+  sendSnapshot(pieces: Iterable<RaftMessage>): void;
   /** Queued bytes and messages, for tests and metrics. */
   pending(): { readonly messages: number; readonly bytes: number };
   /** Cancels the calls in flight, drops what is queued and closes the channel. */
@@ -58,8 +67,10 @@ export function createPeerLink(peer: NodeId, context: PeerLinkContext): PeerLink
   let queuedBytes = 0;
   /** Send calls in flight; at most `maxInflightCallsPerPeer`. */
   const inflight = new Set<ClientUnaryCall>();
-  let snapshotWaiting: RaftMessage | null = null;
+  let snapshotWaiting: Iterable<RaftMessage> | null = null;
   let snapshotCall: ClientWritableStream<InstallSnapshotRequest> | null = null;
+  /** Snapshot calls this side cancelled because reading the snapshot failed (already reported). */
+  const abandoned = new WeakSet<ClientWritableStream<InstallSnapshotRequest>>();
   let closed = false;
   let flushScheduled = false;
 
@@ -136,32 +147,52 @@ export function createPeerLink(peer: NodeId, context: PeerLinkContext): PeerLink
     if (queue.length > 0 && inflight.size < options.maxInflightCallsPerPeer) flush();
   };
 
+  /** Writes the pieces as the stream accepts them, then half-closes; a failed read cancels the call. */
   const writeAll = async (
     call: ClientWritableStream<InstallSnapshotRequest>,
-    pieces: readonly RaftMessage[],
+    pieces: Iterable<RaftMessage>,
   ): Promise<void> => {
-    for (const piece of pieces) {
-      if (closed || snapshotCall !== call) return;
-      const ok = call.write(create(InstallSnapshotRequestSchema, { message: piece }));
-      // Respect the stream's write buffer: wait for it to drain (or for the call to end) before the next piece.
-      if (!ok)
-        await new Promise<void>((resolve) => {
-          const done = (): void => {
-            call.off('drain', done);
-            call.off('close', done);
-            resolve();
-          };
-          call.on('drain', done);
-          call.on('close', done);
-        });
+    const iterator = pieces[Symbol.iterator]();
+    try {
+      for (;;) {
+        if (closed || snapshotCall !== call) return;
+        let next: IteratorResult<RaftMessage>;
+        try {
+          next = iterator.next();
+        } catch (error) {
+          // The snapshot's data could not be read (pruned, corrupt, I/O error): the transfer fails. Raft
+          // retries with a fresh snapshot after the unreachable report.
+          logger.warn({ peer, err: error }, 'reading the snapshot failed; transfer abandoned');
+          abandoned.add(call);
+          failed(new TransportError('INTERNAL', 'reading the snapshot failed', { cause: error }));
+          call.cancel();
+          return;
+        }
+        if (next.done === true) break;
+        const ok = call.write(create(InstallSnapshotRequestSchema, { message: next.value }));
+        // Respect the stream's write buffer: wait for it to drain (or for the call to end) before the next piece.
+        if (!ok)
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              call.off('drain', done);
+              call.off('close', done);
+              resolve();
+            };
+            call.on('drain', done);
+            call.on('close', done);
+          });
+      }
+      if (!closed && snapshotCall === call) call.end();
+    } finally {
+      // Closes the snapshot's reader when the transfer stopped early.
+      iterator.return?.();
     }
-    if (!closed && snapshotCall === call) call.end();
   };
 
   const pumpSnapshot = (): void => {
     if (closed || snapshotCall !== null || snapshotWaiting === null) return;
     const c = ensureClient();
-    const message = snapshotWaiting;
+    const pieces = snapshotWaiting;
     snapshotWaiting = null;
     if (c === null) {
       failed(new TransportError('UNREACHABLE', `no address known for ${peer}`));
@@ -175,7 +206,7 @@ export function createPeerLink(peer: NodeId, context: PeerLinkContext): PeerLink
       { deadline: Date.now() + options.snapshotDeadlineMs },
       (error) => {
         if (snapshotCall === call) snapshotCall = null;
-        if (error !== null) failed(error);
+        if (error !== null && !abandoned.has(call)) failed(error);
         pumpSnapshot();
       },
     );
@@ -183,18 +214,18 @@ export function createPeerLink(peer: NodeId, context: PeerLinkContext): PeerLink
       // Errors reach the callback above; this listener only keeps an emitted 'error' from crashing.
     });
     snapshotCall = call;
-    void writeAll(call, splitSnapshot(message, options.snapshotChunkBytes));
+    void writeAll(call, pieces);
   };
 
   return {
+    sendSnapshot(pieces) {
+      if (closed) return;
+      // A newer snapshot supersedes one still waiting: only the latest is worth sending.
+      snapshotWaiting = pieces;
+      pumpSnapshot();
+    },
     enqueue(message, sizeBytes) {
       if (closed) return;
-      if (message.body.case === 'installSnapshot') {
-        // A newer snapshot supersedes one still waiting: only the latest is worth sending.
-        snapshotWaiting = message;
-        pumpSnapshot();
-        return;
-      }
       if (
         queue.length >= options.maxPendingMessagesPerPeer ||
         (queue.length > 0 && queuedBytes + sizeBytes > options.maxPendingBytesPerPeer)

@@ -21,6 +21,7 @@ runTransportConformance({
   supportsTls: true,
   callDeadlineMs: CALL_DEADLINE_MS,
   maxMessageBytes: MAX_MESSAGE_BYTES,
+  readsSnapshotData: true,
   createNetwork: ({ clusterId, members }) => {
     const addresses = new Map<NodeId, string>();
     const transports: UnaryTransport[] = [];

@@ -1,4 +1,4 @@
-import { toProtoMessage } from '@tsraft/codec';
+import { toProtoMessage, toProtoSnapshotPieces } from '@tsraft/codec';
 import { type Message, type NodeId, RaftError, type Transport, type TransportHandler } from '@tsraft/core';
 import {
   createDefaultLogger,
@@ -24,7 +24,10 @@ export interface UnaryTransport extends Transport {
   setHealthy(healthy: boolean): void;
 }
 
-/** Rough wire size of a message, for batching and queue bounds (payload bytes plus a fixed overhead). */
+/**
+ * Rough wire size of a message, for batching and queue bounds (payload bytes plus a fixed overhead). A
+ * snapshot's size is its declared `byteLength`: its data is not read for this.
+ */
 function estimateBytes(message: Message): number {
   switch (message.type) {
     case 'append': {
@@ -137,6 +140,11 @@ export function createUnaryTransport(options: UnaryTransportOptions): UnaryTrans
       if (link === undefined) {
         link = createPeerLink(message.to, context);
         links.set(message.to, link);
+      }
+      if (message.type === 'snapshot') {
+        // Pieces are produced from the snapshot's data only as the InstallSnapshot stream takes them.
+        link.sendSnapshot(toProtoSnapshotPieces(message, options.clusterId, resolved.snapshotChunkBytes));
+        return;
       }
       link.enqueue(toProtoMessage(message, options.clusterId), estimateBytes(message));
     },

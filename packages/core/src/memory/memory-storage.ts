@@ -4,7 +4,8 @@ import { RaftError } from '../errors.js';
 import { EMPTY_HARD_STATE, type HardState } from '../hard-state.js';
 import { readEntryRange } from '../log-reader.js';
 import type { LogStorage, StorageUpdate } from '../node/log-storage.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot, SnapshotChunkSource, SnapshotMeta } from '../snapshot.js';
+import { collectSnapshotData, SnapshotData } from '../snapshot-data.js';
 
 /** Options of {@link MemoryStorage}. */
 export interface MemoryStorageOptions {
@@ -30,7 +31,7 @@ export class MemoryStorage implements LogStorage {
     this.hard = options.hardState ?? EMPTY_HARD_STATE;
     this.snap = options.snapshot ?? {
       meta: { index: 0, term: 0, conf: options.conf ?? { voters: [], learners: [] } },
-      data: new Uint8Array(0),
+      data: SnapshotData.EMPTY,
     };
   }
 
@@ -83,16 +84,23 @@ export class MemoryStorage implements LogStorage {
     this.saveSync(update);
   }
 
-  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+  async saveSnapshot(meta: SnapshotMeta, source: SnapshotChunkSource): Promise<void> {
     this.checkOpen();
-    if (snapshot.meta.index <= this.snap.meta.index) return;
-    if (snapshot.meta.index > this.lastIndex()) {
+    this.saveSnapshotSync({ meta, data: await collectSnapshotData(source) });
+  }
+
+  /** {@link saveSnapshot} done synchronously, for callers that must not wait (the simulator). */
+  saveSnapshotSync(snapshot: Snapshot): void {
+    this.checkOpen();
+    const { meta } = snapshot;
+    if (meta.index <= this.snap.meta.index) return;
+    if (meta.index > this.lastIndex()) {
       throw new RaftError(
         'INVALID_ARGUMENT',
-        `snapshot at ${snapshot.meta.index} is past last index ${this.lastIndex()}`,
+        `snapshot at ${meta.index} is past last index ${this.lastIndex()}`,
       );
     }
-    this.compactTo(snapshot.meta.index);
+    this.compactTo(meta.index);
     this.snap = snapshot;
   }
 

@@ -2,13 +2,14 @@ import type { NodeId } from '../entry.js';
 import { RaftError } from '../errors.js';
 import type { Message } from '../message.js';
 import type { Transport, TransportHandler } from '../node/transport.js';
+import { SnapshotData } from '../snapshot-data.js';
 
 /**
  * A set of in-process nodes that reach each other through {@link MemoryNetwork.transport}, with controls
  * to partition them. For tests, examples and demos.
  *
  * Delivery is asynchronous (a message sent now arrives on a later turn of the event loop, never inside
- * `send`) and in order on each link. Messages are structured-cloned, so nodes never share objects.
+ * `send`) and in order on each link. Messages are deep-copied (snapshots chunk by chunk), so nodes never share objects.
  * A message to a node that is unknown, not started, closed, isolated or cut off is dropped and its sender's
  * `onUnreachable` is called (asynchronously too).
  */
@@ -125,7 +126,15 @@ export function createMemoryNetwork(): MemoryNetwork {
           reportUnreachable(id, message.to);
           return;
         }
-        schedule({ kind: 'message', message: structuredClone(message) });
+        let copy: Message;
+        try {
+          copy = cloneMessage(message);
+        } catch {
+          // The snapshot's bytes could not be read (say, its file is gone): a lost message.
+          reportUnreachable(id, message.to);
+          return;
+        }
+        schedule({ kind: 'message', message: copy });
       },
       close: async () => {
         endpoint.closed = true;
@@ -148,5 +157,18 @@ export function createMemoryNetwork(): MemoryNetwork {
       cuts.clear();
     },
     stats: () => ({ delivered, dropped }),
+  };
+}
+
+/**
+ * A deep copy of `message`, so that nodes never share objects. A snapshot's bytes are read chunk by chunk
+ * and copied into a new {@link SnapshotData} (structured cloning would drop its class).
+ */
+function cloneMessage(message: Message): Message {
+  if (message.type !== 'snapshot') return structuredClone(message);
+  const chunks = [...message.snapshot.data.chunks()].map((chunk) => chunk.slice());
+  return {
+    ...message,
+    snapshot: { meta: structuredClone(message.snapshot.meta), data: SnapshotData.fromChunks(chunks) },
   };
 }

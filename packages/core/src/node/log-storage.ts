@@ -1,7 +1,7 @@
 import type { Entry } from '../entry.js';
 import type { HardState } from '../hard-state.js';
 import type { LogReader } from '../log-reader.js';
-import type { Snapshot } from '../snapshot.js';
+import type { Snapshot, SnapshotChunkSource, SnapshotMeta } from '../snapshot.js';
 
 /** One write to stable storage, taken from a `Ready`. */
 export interface StorageUpdate {
@@ -25,8 +25,11 @@ export interface StorageUpdate {
 export interface LogStorage extends LogReader {
   /** Writes one update; resolves once durable. */
   save(update: StorageUpdate): Promise<void>;
-  /** Stores a snapshot taken from the local state machine and releases the entries it covers up to `compactTo`. */
-  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /**
+   * Stores a snapshot taken from the local state machine (its bytes consumed chunk by chunk as they come,
+   * never joined) and releases the entries it covers.
+   */
+  saveSnapshot(meta: SnapshotMeta, data: SnapshotChunkSource): Promise<void>;
   /** Releases every entry at or below `index` (which must be covered by the latest snapshot). */
   compact(index: number): Promise<void>;
   /** Releases resources. Further calls fail with `STOPPED`. */

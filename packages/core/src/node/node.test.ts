@@ -4,6 +4,7 @@ import { RaftError } from '../errors.js';
 import { MemoryStorage } from '../memory/memory-storage.js';
 import { createMemoryNetwork } from '../memory/memory-transport.js';
 import type { Message } from '../message.js';
+import { SnapshotData } from '../snapshot-data.js';
 import {
   cmd,
   MemoryLogger,
@@ -436,7 +437,10 @@ describe('createNode: single nodes and hostile input', () => {
     const machine = new RecordingMachine();
     const snapshotData = new TextEncoder().encode(JSON.stringify(['s1', 's2']));
     const storage = new MemoryStorage({
-      snapshot: { meta: { index: 2, term: 1, conf: { voters: ['a'], learners: [] } }, data: snapshotData },
+      snapshot: {
+        meta: { index: 2, term: 1, conf: { voters: ['a'], learners: [] } },
+        data: SnapshotData.of(snapshotData),
+      },
       hardState: { term: 1, vote: 'a', commit: 2 },
     });
     const node = createNode<string>({

@@ -4,6 +4,7 @@ import { RaftError, type RaftErrorCode } from '../errors.js';
 import type { Message } from '../message.js';
 import { RawNode } from '../raw-node.js';
 import type { Ready, SoftState } from '../ready.js';
+import type { SnapshotChunkSource } from '../snapshot.js';
 import type { RaftStatus } from '../status.js';
 import { logTo, type NodeLogger, type NodeLogLevel } from './node-logger.js';
 import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.js';
@@ -478,7 +479,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     if (!dueByEntries && !dueByBytes) return true;
     const { storage, stateMachine } = this.opts;
     const index = this.applied;
-    let data: Uint8Array;
+    let data: SnapshotChunkSource;
     try {
       data = await stateMachine.snapshot();
     } catch (error) {
@@ -492,7 +493,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
     try {
       // Membership is static until configuration changes land; then this must be the ConfState at `index`.
       const conf = storage.initialState().confState;
-      await storage.saveSnapshot({ meta: { index, term: storage.term(index), conf }, data });
+      // A chunked snapshot streams from the state machine to the storage without being joined.
+      await storage.saveSnapshot({ index, term: storage.term(index), conf }, data);
     } catch (error) {
       this.crash('STORAGE_FAILED', `saving the snapshot at ${index} failed`, error);
       return false;

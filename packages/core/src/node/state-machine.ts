@@ -1,4 +1,5 @@
-import type { SnapshotMeta } from '../snapshot.js';
+import type { SnapshotChunkSource, SnapshotMeta } from '../snapshot.js';
+import type { SnapshotData } from '../snapshot-data.js';
 
 /** A committed command handed to the state machine. */
 export interface AppliedCommand {
@@ -18,8 +19,16 @@ export interface AppliedCommand {
 export interface StateMachine<Result = unknown> {
   /** Applies one committed command and returns its result. */
   apply(command: AppliedCommand): Result | Promise<Result>;
-  /** Serialises the state as of the last applied command. */
-  snapshot(): Uint8Array | Promise<Uint8Array>;
-  /** Replaces the state with a snapshot's. */
-  restore(data: Uint8Array, meta: SnapshotMeta): void | Promise<void>;
+  /**
+   * Serialises the state as of the last applied command: one buffer for a small state, or a stream of
+   * chunks (an array, a generator, an async generator) for a large one, which the driver writes to storage
+   * as it comes without joining it. The chunks must describe the state at the moment `snapshot()` was
+   * called, even though they are consumed later.
+   */
+  snapshot(): SnapshotChunkSource | Promise<SnapshotChunkSource>;
+  /**
+   * Replaces the state with a snapshot's. Read `data` chunk by chunk (`data.chunks()`) to restore a large
+   * state without one big buffer, or `data.toBytes()` for a small one.
+   */
+  restore(data: SnapshotData, meta: SnapshotMeta): void | Promise<void>;
 }

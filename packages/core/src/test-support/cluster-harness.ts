@@ -8,6 +8,7 @@ import type { NodeLogger } from '../node/node-logger.js';
 import type { NodeOptions } from '../node/node-options.js';
 import type { AppliedCommand, StateMachine } from '../node/state-machine.js';
 import type { SnapshotMeta } from '../snapshot.js';
+import type { SnapshotData } from '../snapshot-data.js';
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
@@ -46,8 +47,8 @@ export class RecordingMachine implements StateMachine<string> {
     return encoder.encode(JSON.stringify(this.commands));
   }
 
-  restore(data: Uint8Array, meta: SnapshotMeta): void {
-    this.commands = data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data)) as string[]);
+  restore(data: SnapshotData, meta: SnapshotMeta): void {
+    this.commands = data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data.toBytes())) as string[]);
     this.appliedIndex = meta.index;
     this.restores++;
     this.notify();

@@ -1,6 +1,15 @@
 import * as assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ConfState, Entry, LogStorage, RaftError, Snapshot, StorageUpdate } from '@tsraft/core';
+import {
+  type ConfState,
+  type Entry,
+  type LogStorage,
+  type RaftError,
+  type Snapshot,
+  SnapshotData,
+  type SnapshotMeta,
+  type StorageUpdate,
+} from '@tsraft/core';
 
 /** A storage made for one conformance test, and how to reopen it from what it made durable. */
 export interface LogStorageUnderTest {
@@ -33,10 +42,45 @@ const update = (partial: Partial<StorageUpdate>): StorageUpdate => ({
 });
 const code = (expected: string) => (e: unknown) => (e as RaftError).code === expected;
 const range = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+const meta = (index: number, term: number): SnapshotMeta => ({ index, term, conf });
 const snap = (index: number, term: number, bytes: number[] = [9]): Snapshot => ({
-  meta: { index, term, conf },
-  data: new Uint8Array(bytes),
+  meta: meta(index, term),
+  data: SnapshotData.of(new Uint8Array(bytes)),
 });
+/** Asserts that `actual` is `expected`: the same meta and the same bytes (however they are held). */
+const sameSnapshot = (actual: Snapshot, expected: Snapshot): void => {
+  assert.deepEqual(actual.meta, expected.meta);
+  assert.equal(actual.data.byteLength, expected.data.byteLength);
+  assert.deepEqual(actual.data.toBytes(), expected.data.toBytes());
+};
+/** Chunk `i` of a many-chunk snapshot: distinct bytes in every chunk. */
+const bigChunk = (i: number, size: number): Uint8Array => {
+  const chunk = new Uint8Array(size);
+  for (let k = 0; k < size; k++) chunk[k] = (i * 31 + k * 7) & 0xff;
+  return chunk;
+};
+const BIG_CHUNKS = 40;
+const BIG_CHUNK_BYTES = 64 * 1024;
+async function* bigSource(): AsyncGenerator<Uint8Array> {
+  for (let i = 0; i < BIG_CHUNKS; i++) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield bigChunk(i, BIG_CHUNK_BYTES);
+  }
+}
+/** Checks, chunk by chunk (never joining them), that `data` holds the bytes {@link bigSource} yields. */
+const assertBigData = (data: SnapshotData): void => {
+  assert.equal(data.byteLength, BIG_CHUNKS * BIG_CHUNK_BYTES);
+  let at = 0;
+  for (const chunk of data.chunks()) {
+    for (let k = 0; k < chunk.byteLength; k += 997) {
+      const i = Math.floor((at + k) / BIG_CHUNK_BYTES);
+      const expected = (i * 31 + ((at + k) % BIG_CHUNK_BYTES) * 7) & 0xff;
+      if (chunk[k] !== expected) assert.fail(`byte ${at + k} is ${chunk[k]}, expected ${expected}`);
+    }
+    at += chunk.byteLength;
+  }
+  assert.equal(at, BIG_CHUNKS * BIG_CHUNK_BYTES);
+};
 
 /**
  * Registers the `LogStorage` contract's tests (node:test) for one implementation: reads, appends that
@@ -141,7 +185,7 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
         await storage.save(update({ snapshot: first }));
         assert.equal(storage.firstIndex(), 4);
         assert.equal(storage.lastIndex(), 5, 'entries after a matching snapshot are kept');
-        assert.deepEqual(storage.snapshot(), first);
+        sameSnapshot(storage.snapshot(), first);
         assert.equal(storage.term(3), 1);
         const other = snap(8, 3, [7]);
         await storage.save(update({ snapshot: other }));
@@ -155,7 +199,7 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
     test('saveSnapshot compacts the log; compacted reads fail with COMPACTED', () =>
       withStorage(async ({ storage }) => {
         await storage.save(update({ entries: range(1, 5).map((i) => entry(i, 1)) }));
-        await storage.saveSnapshot(snap(3, 1, []));
+        await storage.saveSnapshot(meta(3, 1), new Uint8Array(0));
         assert.equal(storage.firstIndex(), 4);
         assert.equal(storage.lastIndex(), 5);
         assert.throws(() => storage.entries(2, 4), code('COMPACTED'));
@@ -164,9 +208,80 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
         assert.deepEqual(storage.entries(4, 6), [entry(4, 1), entry(5, 1)]);
         await storage.compact(3);
         await assert.rejects(storage.compact(4), code('INVALID_ARGUMENT'));
-        await assert.rejects(storage.saveSnapshot(snap(9, 1, [])), code('INVALID_ARGUMENT'));
-        await storage.saveSnapshot(snap(2, 1, []));
+        await assert.rejects(storage.saveSnapshot(meta(9, 1), new Uint8Array(0)), code('INVALID_ARGUMENT'));
+        await storage.saveSnapshot(meta(2, 1), new Uint8Array(0));
         assert.equal(storage.firstIndex(), 4, 'an older snapshot is ignored');
+      }));
+
+    test('saveSnapshot stores a buffer, an array of chunks, a generator and an async generator alike', () =>
+      withStorage(async ({ storage }) => {
+        await storage.save(update({ entries: range(1, 8).map((i) => entry(i, 1)) }));
+        await storage.saveSnapshot(meta(2, 1), new Uint8Array([1, 2, 3]));
+        sameSnapshot(storage.snapshot(), snap(2, 1, [1, 2, 3]));
+        await storage.saveSnapshot(meta(3, 1), [
+          new Uint8Array([4]),
+          new Uint8Array(0),
+          new Uint8Array([5, 6]),
+        ]);
+        sameSnapshot(storage.snapshot(), snap(3, 1, [4, 5, 6]));
+        await storage.saveSnapshot(
+          meta(4, 1),
+          (function* () {
+            yield new Uint8Array([7, 8]);
+            yield new Uint8Array([9]);
+          })(),
+        );
+        sameSnapshot(storage.snapshot(), snap(4, 1, [7, 8, 9]));
+        await storage.saveSnapshot(
+          meta(5, 1),
+          (async function* () {
+            yield new Uint8Array([10]);
+            yield new Uint8Array([11, 12]);
+          })(),
+        );
+        sameSnapshot(storage.snapshot(), snap(5, 1, [10, 11, 12]));
+        assert.equal(storage.firstIndex(), 6);
+        // The data can be read again and again.
+        sameSnapshot(storage.snapshot(), snap(5, 1, [10, 11, 12]));
+      }));
+
+    test('a snapshot streamed from an async generator of many chunks reads back the same bytes', () =>
+      withStorage(async ({ storage }) => {
+        await storage.save(update({ entries: range(1, 5).map((i) => entry(i, 1)) }));
+        await storage.saveSnapshot(meta(4, 1), bigSource());
+        assert.deepEqual(storage.snapshot().meta, meta(4, 1));
+        assertBigData(storage.snapshot().data);
+        assertBigData(storage.snapshot().data);
+        assert.deepEqual(storage.entries(5, 6), [entry(5, 1)]);
+      }));
+
+    test("a leader's snapshot held in many chunks is installed with the same bytes", () =>
+      withStorage(async ({ storage }) => {
+        const chunks = Array.from({ length: BIG_CHUNKS }, (_, i) => bigChunk(i, BIG_CHUNK_BYTES));
+        await storage.save(update({ snapshot: { meta: meta(7, 2), data: SnapshotData.fromChunks(chunks) } }));
+        assert.deepEqual(storage.snapshot().meta, meta(7, 2));
+        assertBigData(storage.snapshot().data);
+        assert.equal(storage.firstIndex(), 8);
+      }));
+
+    test('a snapshot source that fails rejects saveSnapshot and stores nothing', () =>
+      withStorage(async ({ storage }) => {
+        await storage.save(update({ entries: range(1, 5).map((i) => entry(i, 1)) }));
+        await storage.saveSnapshot(meta(2, 1), new Uint8Array([1]));
+        const broken = new Error('the state machine broke');
+        await assert.rejects(
+          storage.saveSnapshot(
+            meta(4, 1),
+            (async function* () {
+              yield new Uint8Array([1, 2]);
+              throw broken;
+            })(),
+          ),
+          (e: unknown) => e === broken,
+        );
+        sameSnapshot(storage.snapshot(), snap(2, 1, [1]));
+        assert.equal(storage.firstIndex(), 3);
+        assert.equal(storage.lastIndex(), 5);
       }));
 
     test('concurrent saves all resolve, in order, and every one is visible', () =>
@@ -238,11 +353,11 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
 
     durable('snapshots survive a restart, with the log after them', async ({ storage }, reopen) => {
       await storage.save(update({ entries: range(1, 10).map((i) => entry(i, 1)) }));
-      await storage.saveSnapshot(snap(6, 1, [1, 2, 3]));
+      await storage.saveSnapshot(meta(6, 1), new Uint8Array([1, 2, 3]));
       await storage.close();
       let again = await reopen();
       try {
-        assert.deepEqual(again.snapshot(), snap(6, 1, [1, 2, 3]));
+        sameSnapshot(again.snapshot(), snap(6, 1, [1, 2, 3]));
         assert.equal(again.firstIndex(), 7);
         assert.deepEqual(
           again.entries(7, 11),
@@ -258,7 +373,7 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
         );
         await again.close();
         again = await reopen();
-        assert.deepEqual(again.snapshot(), snap(20, 4, [4]));
+        sameSnapshot(again.snapshot(), snap(20, 4, [4]));
         assert.equal(again.firstIndex(), 21);
         assert.equal(again.lastIndex(), 21);
         assert.equal(again.term(20), 4);
@@ -268,5 +383,23 @@ export function describeLogStorageConformance(name: string, factory: LogStorageF
         await again.close();
       }
     });
+
+    durable(
+      'a snapshot of many chunks survives a restart with the same bytes',
+      async ({ storage }, reopen) => {
+        await storage.save(update({ entries: range(1, 5).map((i) => entry(i, 1)) }));
+        await storage.saveSnapshot(meta(3, 1), bigSource());
+        await storage.close();
+        const again = await reopen();
+        try {
+          assert.deepEqual(again.snapshot().meta, meta(3, 1));
+          assertBigData(again.snapshot().data);
+          assert.equal(again.firstIndex(), 4);
+          assert.deepEqual(again.entries(4, 6), [entry(4, 1), entry(5, 1)]);
+        } finally {
+          await again.close();
+        }
+      },
+    );
   });
 }

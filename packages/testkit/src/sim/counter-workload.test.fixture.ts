@@ -1,6 +1,6 @@
 // A workload module for tests and for the docs' example: a replicated counter with a custom StateMachine,
 // runnable with `pnpm sim --workload packages/testkit/dist/sim/counter-workload.test.fixture.js`.
-import type { AppliedCommand, SnapshotMeta, StateMachine } from '@tsraft/core';
+import type { AppliedCommand, SnapshotData, SnapshotMeta, StateMachine } from '@tsraft/core';
 import type { RunPlan } from './run-plan.js';
 import { createCommandWorkload, type SimWorkload } from './workload.js';
 
@@ -14,8 +14,8 @@ export class CounterStateMachine implements StateMachine<number> {
   snapshot(): Uint8Array {
     return new TextEncoder().encode(String(this.total));
   }
-  restore(data: Uint8Array, _meta: SnapshotMeta): void {
-    this.total = data.byteLength === 0 ? 0 : Number(new TextDecoder().decode(data));
+  restore(data: SnapshotData, _meta: SnapshotMeta): void {
+    this.total = data.byteLength === 0 ? 0 : Number(new TextDecoder().decode(data.toBytes()));
   }
 }
 

@@ -1,4 +1,10 @@
-import type { Entry, ReadState, Snapshot, StateMachine } from '@tsraft/core';
+import {
+  collectSnapshotDataSync,
+  type Entry,
+  type ReadState,
+  type Snapshot,
+  type StateMachine,
+} from '@tsraft/core';
 import type { CheckerClock, SafetyChecker } from './safety-checker.js';
 import type { PendingProposal, PendingRead, SimNode } from './sim-node.js';
 import { InvariantViolation } from './violation.js';
@@ -125,13 +131,12 @@ export class NodeApplier {
     if (every <= 0) return;
     const stored = n.storage.snapshot().meta.index;
     if (n.applied - stored < every) return;
-    const data = synchronous(n.stateMachine!.snapshot(), 'snapshot');
+    const data = collectSnapshotDataSync(synchronous(n.stateMachine!.snapshot(), 'snapshot'));
     const snapshot: Snapshot = {
       meta: { index: n.applied, term: n.storage.term(n.applied), conf: n.storage.initialState().confState },
       data,
     };
-    // MemoryStorage does its work before its promise settles; check that it did.
-    n.storage.saveSnapshot(snapshot).catch(() => undefined);
+    n.storage.saveSnapshotSync(snapshot);
     if (n.storage.snapshot() !== snapshot)
       throw new Error(`${n.id}: saving the snapshot at ${n.applied} failed`);
   }

@@ -1,4 +1,4 @@
-import type { AppliedCommand, SnapshotMeta, StateMachine } from '@tsraft/core';
+import type { AppliedCommand, SnapshotData, SnapshotMeta, StateMachine } from '@tsraft/core';
 
 /** A command of the register state machine: set `key` to `value`, or set it only if it holds `expected`. */
 export type RegisterCommand =
@@ -69,9 +69,9 @@ export class RegisterStateMachine implements StateMachine<RegisterResult> {
   }
 
   /** Replaces every register with a snapshot's. */
-  restore(data: Uint8Array, _meta: SnapshotMeta): void {
+  restore(data: SnapshotData, _meta: SnapshotMeta): void {
     this.values = new Map(
-      data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data)) as [string, string][]),
+      data.byteLength === 0 ? [] : (JSON.parse(decoder.decode(data.toBytes())) as [string, string][]),
     );
   }
 }
