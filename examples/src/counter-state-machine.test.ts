@@ -2,7 +2,7 @@
 // simulator over many seeds, and a 3-node cluster on the in-memory network.
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createMemoryNetwork, createNode, MemoryStorage, type RaftNode } from '@tsraft/core';
+import { createMemoryNetwork, createNode, MemoryStorage, type RaftNode, SnapshotData } from '@tsraft/core';
 import { runSeed, runSeeds } from '@tsraft/testkit';
 import {
   type CounterResult,
@@ -71,7 +71,7 @@ describe('the counter state machine', () => {
       { ok: true, value: 1, index: 4 },
     ]);
     assert.equal(sm.describe(), 'b=1');
-    sm.restore(encodeSnapshotOf([['big', Number.MAX_SAFE_INTEGER]]), meta(10));
+    sm.restore(SnapshotData.of(encodeSnapshotOf([['big', Number.MAX_SAFE_INTEGER]])), meta(10));
     const overflow = sm.apply({
       index: 11,
       term: 1,
@@ -90,10 +90,10 @@ describe('the counter state machine', () => {
     const bytes = one.snapshot();
     assert.deepEqual(two.snapshot(), bytes);
     const restored = new CounterStateMachine();
-    restored.restore(bytes, meta(3));
+    restored.restore(SnapshotData.of(bytes), meta(3));
     assert.equal(restored.describe(), 'alpha=-7 zeta=1 ünï=3');
     assert.equal(restored.appliedIndex, 3);
-    restored.restore(new Uint8Array(0), meta(0));
+    restored.restore(SnapshotData.of(new Uint8Array(0)), meta(0));
     assert.equal(restored.describe(), '');
   });
 
@@ -106,7 +106,7 @@ describe('the counter state machine', () => {
       good.subarray(0, good.byteLength - 1),
       Uint8Array.of(...good, 0),
     ]) {
-      assert.throws(() => sm.restore(bad, meta(5)));
+      assert.throws(() => sm.restore(SnapshotData.of(bad), meta(5)));
       assert.equal(sm.describe(), 'a=1');
     }
   });

@@ -1,6 +1,6 @@
 // The state machine of the "Compose your own node" guide (docs/compose-a-node.md): named counters,
 // replicated. Commands are a few bytes of binary; snapshots are deterministic bytes.
-import type { AppliedCommand, SnapshotMeta, StateMachine } from '@tsraft/core';
+import type { AppliedCommand, SnapshotData, SnapshotMeta, StateMachine } from '@tsraft/core';
 
 /** A command: add `delta` to the counter `name` (created at 0), or reset it (remove it). */
 export type CounterCommand =
@@ -115,8 +115,12 @@ export class CounterStateMachine implements StateMachine<CounterResult> {
     return out;
   }
 
-  /** Replaces the state with a snapshot's; the state is untouched if the bytes are not a valid snapshot. */
-  restore(data: Uint8Array, meta: SnapshotMeta): void {
+  /**
+   * Replaces the state with a snapshot's; the state is untouched if the bytes are not a valid snapshot. The
+   * state is small, so the chunks are joined; a large state would parse `snapshot.chunks()` as they come.
+   */
+  restore(snapshot: SnapshotData, meta: SnapshotMeta): void {
+    const data = snapshot.toBytes();
     const counters = new Map<string, number>();
     if (data.byteLength > 0) {
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
