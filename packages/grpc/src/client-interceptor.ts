@@ -35,7 +35,10 @@ export function createClientInterceptor(options: ClientInterceptorOptions): Inte
             const outcome = s.code === status.OK ? 'OK' : TransportError.from(s).code;
             emitMetric(metrics?.onCallFinished, { side: 'client', method, peer, outcome, durationMs });
             if (outcome === 'OK') logger?.debug({ method, peer, durationMs }, 'call ok');
-            else if (outcome !== 'CANCELLED') {
+            else if (outcome === 'SHUTTING_DOWN') {
+              // A peer shutting down ends our calls to it: expected, not a fault.
+              logger?.info({ method, peer, durationMs }, 'call ended: the peer is shutting down');
+            } else if (outcome !== 'CANCELLED') {
               logger?.warn({ method, peer, outcome, details: s.details, durationMs }, 'call failed');
             }
             nextStatus(s);

@@ -66,7 +66,10 @@ export function createServerInterceptor(options: ServerInterceptorOptions): Serv
       const code = outcome === 'OK' ? 'OK' : outcome.code;
       emitMetric(metrics?.onCallFinished, { side: 'server', method, peer, outcome: code, durationMs });
       if (outcome === 'OK') logger.debug({ method, peer, durationMs }, 'call served');
-      else if (code !== 'CANCELLED') {
+      else if (code === 'SHUTTING_DOWN') {
+        // This server ending its own calls on shutdown: expected, not a fault.
+        logger.info({ method, peer, durationMs }, 'call ended: shutting down');
+      } else if (code !== 'CANCELLED') {
         logger.warn({ method, peer, code, reason: outcome.message, durationMs }, 'call failed');
       }
     };
