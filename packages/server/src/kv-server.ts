@@ -91,10 +91,11 @@ export async function startKvServer(config: ServeConfig, options: KvServerOption
     logger: grpcLogger,
     ...(tls === undefined ? {} : { tls }),
   };
+  const batch = config.batching ? {} : { maxBatchMessages: 1 };
   const transport =
     config.transport === 'unary'
-      ? createUnaryTransport({ ...common, electionTimeoutMs })
-      : createStreamingTransport(common);
+      ? createUnaryTransport({ ...common, ...batch, electionTimeoutMs })
+      : createStreamingTransport({ ...common, ...batch });
 
   const node = createNode<KvResult>({
     id: config.id,
@@ -108,6 +109,7 @@ export async function startKvServer(config: ServeConfig, options: KvServerOption
     snapshotIntervalBytes: config.snapshotIntervalBytes,
     preVote: true,
     checkQuorum: true,
+    proposalBatching: config.batching,
     logger: nodeLogger,
   });
   const service: KvService = createKvService({

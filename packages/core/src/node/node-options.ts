@@ -42,6 +42,12 @@ export interface NodeOptions<Result = unknown> extends NodeRaftKnobs {
    * unchecked. 0 disables it. Default 64 MiB.
    */
   readonly snapshotIntervalBytes?: number;
+  /**
+   * Whether proposals made while a Ready is being handled join the next one (one log write and one message
+   * per follower for many proposals). `false` hands the core one proposal per Ready, for measuring what
+   * batching buys (`pnpm bench cluster`); never faster. Default true.
+   */
+  readonly proposalBatching?: boolean;
   /** Receives the node's diagnostics. Default: none. */
   readonly logger?: NodeLogger;
 }
@@ -54,6 +60,7 @@ export interface ResolvedNodeOptions<Result> {
   readonly tickIntervalMs: number;
   readonly snapshotIntervalEntries: number;
   readonly snapshotIntervalBytes: number;
+  readonly proposalBatching: boolean;
   readonly logger: NodeLogger;
   /** The configuration handed to the core. */
   readonly raft: RaftConfig;
@@ -99,6 +106,7 @@ export function resolveNodeOptions<Result>(options: NodeOptions<Result>): Resolv
     tickIntervalMs,
     snapshotIntervalEntries,
     snapshotIntervalBytes,
+    proposalBatching: options.proposalBatching ?? true,
     logger: logger ?? {},
     raft,
   };

@@ -218,6 +218,47 @@ describe('createNode: a 3-node in-memory cluster', () => {
       { node: { snapshotIntervalEntries: 0, snapshotIntervalBytes: 250 } },
     ));
 
+  test('proposals made together are batched into one Ready (one log write) by default', () =>
+    withCluster(async (cluster) => {
+      const leader = await cluster.waitForLeader();
+      const storage = cluster.storages.get(leader)!;
+      const node = cluster.node(leader);
+      const writesBefore = storage.saves;
+      await within(
+        Promise.all(Array.from({ length: 20 }, (_, i) => node.propose(cmd(`b${i}`), { timeoutMs: WAIT_MS }))),
+        WAIT_MS,
+        '20 batched proposals',
+      );
+      assert.ok(storage.saves - writesBefore < 10, `${storage.saves - writesBefore} writes for 20 proposals`);
+    }));
+
+  test('with proposalBatching off every proposal gets its own Ready (its own log write)', () =>
+    withCluster(
+      async (cluster) => {
+        const leader = await cluster.waitForLeader();
+        const storage = cluster.storages.get(leader)!;
+        const node = cluster.node(leader);
+        const writesBefore = storage.saves;
+        const results = await within(
+          Promise.all(
+            Array.from({ length: 20 }, (_, i) => node.propose(cmd(`u${i}`), { timeoutMs: WAIT_MS })),
+          ),
+          WAIT_MS,
+          '20 unbatched proposals',
+        );
+        assert.deepEqual(
+          results.map((r) => r.split(':')[1]),
+          Array.from({ length: 20 }, (_, i) => `u${i}`),
+          'applied in the order proposed',
+        );
+        assert.ok(
+          storage.saves - writesBefore >= 20,
+          `${storage.saves - writesBefore} writes for 20 proposals`,
+        );
+      },
+      { node: { proposalBatching: false } },
+    ));
+
   test('transferLeadership moves the leader to the named node', () =>
     withCluster(async (cluster) => {
       const { leader } = await cluster.proposeAtLeader('warm-up');

@@ -8,7 +8,7 @@ import type { SnapshotChunkSource } from '../snapshot.js';
 import type { RaftStatus } from '../status.js';
 import { logTo, type NodeLogger, type NodeLogLevel } from './node-logger.js';
 import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.js';
-import { type OperationOptions, type OperationWording, runOperation } from './operation.js';
+import { type OperationOptions, type OperationWording, runOperation, type Settler } from './operation.js';
 import { PendingProposals } from './pending-proposals.js';
 import { PendingReads } from './pending-reads.js';
 import type { TransportHandler } from './transport.js';
@@ -93,6 +93,14 @@ export interface ReadOptions extends OperationOptions {
   readonly lease?: boolean;
 }
 
+/** A proposal held by the driver until the core takes it (proposal batching off). */
+interface QueuedProposal<Result> {
+  readonly data: Uint8Array;
+  readonly settler: Settler<Result>;
+  /** Forgets it once handed to the core; `null` while still queued. */
+  forget: (() => void) | null;
+}
+
 const PROPOSAL: OperationWording = { noun: 'proposal', outcome: '; it may or may not have been applied' };
 const READ: OperationWording = { noun: 'read', outcome: '' };
 
@@ -142,6 +150,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private running = false;
   private crashed: RaftError | null = null;
   private readonly stoppedWaiters: ((reason: RaftError | null) => void)[] = [];
+  /** With `proposalBatching` off: proposals waiting to be handed to the core, one per Ready. */
+  private readonly unbatched: QueuedProposal<Result>[] = [];
   private stopReason: { readonly error: RaftError | null } | null = null;
 
   constructor(opts: ResolvedNodeOptions<Result>) {
@@ -165,12 +175,37 @@ class NodeDriver<Result> implements RaftNode<Result> {
 
   propose(data: Uint8Array, options: OperationOptions = {}): Promise<Result> {
     if (!this.accepting()) return Promise.reject(this.stoppedError());
+    if (!this.opts.proposalBatching) {
+      return runOperation<Result>(options, PROPOSAL, (settler) => {
+        const queued: QueuedProposal<Result> = { data, settler, forget: null };
+        this.unbatched.push(queued);
+        this.scheduleLoop();
+        return () => {
+          const at = this.unbatched.indexOf(queued);
+          if (at >= 0) this.unbatched.splice(at, 1);
+          queued.forget?.();
+        };
+      });
+    }
     return runOperation<Result>(options, PROPOSAL, (settler) => {
       const ticket = this.raw.propose(data);
       this.proposals.add(ticket, settler);
       this.scheduleLoop();
       return () => this.proposals.forget(ticket, settler);
     });
+  }
+
+  /** With batching off: hands the core the next waiting proposal, so that each Ready carries at most one. */
+  private releaseOneProposal(): void {
+    const next = this.unbatched.shift();
+    if (next === undefined || next.settler.settled) return;
+    try {
+      const ticket = this.raw.propose(next.data);
+      this.proposals.add(ticket, next.settler);
+      next.forget = () => this.proposals.forget(ticket, next.settler);
+    } catch (error) {
+      next.settler.reject(RaftError.from(error, 'UNAVAILABLE'));
+    }
   }
 
   read(options: ReadOptions = {}): Promise<void> {
@@ -264,6 +299,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.stopTicker();
     if (this.crashed === null) {
       const error = new RaftError('STOPPED', `node ${this.id} is closed`);
+      for (const queued of this.unbatched.splice(0)) queued.settler.reject(error);
       this.proposals.rejectAll(error);
       this.reads.rejectAll(error);
     }
@@ -286,6 +322,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.running = false;
     this.stopTicker();
     this.log('error', `node crash-stopped: ${message}`, { code, error: cause });
+    for (const queued of this.unbatched.splice(0)) queued.settler.reject(error);
     this.proposals.rejectAll(error);
     this.reads.rejectAll(error);
     this.noteStopped(error);
@@ -359,7 +396,10 @@ class NodeDriver<Result> implements RaftNode<Result> {
 
   private async runLoop(): Promise<void> {
     try {
-      while (this.running && this.raw.hasReady()) {
+      for (;;) {
+        // Batching off: feed proposals until one is accepted (it makes a Ready), one per iteration.
+        while (this.running && this.unbatched.length > 0 && !this.raw.hasReady()) this.releaseOneProposal();
+        if (!this.running || !this.raw.hasReady()) break;
         const ready = this.raw.ready();
         if (!(await this.handleReady(ready))) return;
         this.raw.advance(ready);

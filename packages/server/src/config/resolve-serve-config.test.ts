@@ -60,6 +60,7 @@ describe('resolveServeConfig', () => {
       ]),
       dataDir,
       transport: 'streaming',
+      batching: true,
       clusterId: 'tsraft',
       metricsListen: undefined,
       logLevel: 'info',
@@ -164,6 +165,15 @@ describe('resolveServeConfig', () => {
         config.requestTimeoutMs,
       ],
       [25, 8, 3, 7, 9, 11],
+    );
+  });
+
+  test('--batching on|off sets leader batching, anything else is refused', async () => {
+    assert.equal((await resolveServeConfig(flags({ batching: 'off' }), {}, root)).batching, false);
+    assert.equal((await resolveServeConfig(flags({ batching: 'on' }), {}, root)).batching, true);
+    await assert.rejects(
+      resolveServeConfig(flags({ batching: 'maybe' }), {}, root),
+      /batching.*maybe|maybe.*on, off/,
     );
   });
 

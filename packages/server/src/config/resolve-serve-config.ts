@@ -111,6 +111,7 @@ export async function resolveServeConfig(
 
   const settings = {
     transport: choice(get('transport'), 'streaming') as TransportKind,
+    batching: choice(get('batching'), 'on') === 'on',
     clusterId: nonEmpty(get('cluster-id')) ?? 'tsraft',
     metricsListen: metrics === undefined ? undefined : parseHostPort(text(metrics), metrics.source, true),
     logLevel: choice(get('log-level'), 'info') as LogLevel,

@@ -31,6 +31,12 @@ export interface ServeConfig {
   readonly dataDir: string;
   /** Peer transport. Default `streaming`. */
   readonly transport: TransportKind;
+  /**
+   * Leader batching: proposals that arrive together share one log write and one message per follower, and
+   * the transport batches messages per call. `false` (one proposal per write, one message per call) exists to
+   * measure what batching buys. Default true.
+   */
+  readonly batching: boolean;
   /** The cluster's id; peers of another cluster are refused. Default `tsraft`. */
   readonly clusterId: string;
   /** `host:port` of the Prometheus `/metrics` HTTP endpoint; absent disables it. */

@@ -47,6 +47,13 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('data-dir', 'path', 'DIR', 'log, hard state and snapshots; created if missing (required)'),
   option('transport', 'choice', 'KIND', 'peer transport: streaming (default) or unary', TRANSPORTS),
   option(
+    'batching',
+    'choice',
+    'on|off',
+    'leader batching: many proposals per log write and per message (on, default); off for benchmarks',
+    ['on', 'off'],
+  ),
+  option(
     'cluster-id',
     'text',
     'NAME',
