@@ -6,6 +6,11 @@ interface QueuedBase {
   readonly bytes: number;
   /** The sender's term. */
   readonly term: number;
+  /**
+   * False when `term` is not the sender's current term (a pre-vote message): such a message is never
+   * obsolete and makes nothing obsolete (see `supersedingTerm`). Default true.
+   */
+  readonly currentTerm?: boolean;
 }
 
 /** A message other than a snapshot, waiting to be written to a peer's stream, already in its wire form. */
@@ -56,6 +61,11 @@ export interface PeerQueue {
   push(message: QueuedMessage, underPressure: boolean): PushResult;
   /** Removes and returns the next messages, at most `maxMessages` and about `maxBytes` (always at least one). */
   take(maxMessages: number, maxBytes: number): QueuedMessage[];
+  /**
+   * Removes the messages of a term below `term` (those with `currentTerm: false` stay), closing a removed
+   * snapshot's pieces, and returns how many it removed.
+   */
+  dropBelow(term: number): number;
   /** Empties the queue and returns how many messages it held. */
   clear(): number;
   /** Messages queued. */
@@ -128,6 +138,25 @@ export function createPeerQueue(options: PeerQueueOptions): PeerQueue {
       bytes -= taken;
       for (const m of batch) if (m.type === 'snapshot') snapshots--;
       return batch;
+    },
+    dropBelow: (term) => {
+      const obsolete = (m: QueuedMessage): boolean => m.currentTerm !== false && m.term < term;
+      if (!items.some(obsolete)) return 0;
+      const kept: QueuedMessage[] = [];
+      for (const m of items) {
+        if (!obsolete(m)) {
+          kept.push(m);
+          continue;
+        }
+        bytes -= m.bytes;
+        if (m.type === 'snapshot') {
+          snapshots--;
+          m.pieces.return?.();
+        }
+      }
+      const removed = items.length - kept.length;
+      items = kept;
+      return removed;
     },
     clear: () => {
       const n = items.length;

@@ -71,6 +71,11 @@ export interface PeerStats {
   /** Heartbeats that replaced a queued one instead of queueing. */
   readonly coalescedHeartbeats: number;
   /**
+   * Messages dropped because Raft no longer needs them: not yet written when a message of a higher term to
+   * the peer was queued (a snapshot abandoned half-way counts as one). Not reported unreachable.
+   */
+  readonly obsoleteMessages: number;
+  /**
    * Messages dropped: queue full, peer in backoff, or lost with a failed stream (each unacknowledged frame
    * of a failed stream counts as one).
    */
@@ -129,6 +134,9 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
   let sentMessages = 0;
   let sentFrames = 0;
   let coalescedHeartbeats = 0;
+  let obsoleteMessages = 0;
+  /** The highest current term of a message queued to the peer so far (the obsolete-message rule). */
+  let highestTerm = 0;
   let droppedMessages = 0;
   let streamsStarted = 0;
   let lastError: string | undefined;
@@ -256,13 +264,24 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
     lose(1);
   };
 
+  /**
+   * The obsolete-message rule (see `supersedingTerm`): whether `item`, not yet (wholly) written, has a term
+   * below a message queued after it; if so it is counted as dropped.
+   */
+  const dropIfObsolete = (item: QueuedMessage): boolean => {
+    if (!transport.dropObsoleteMessages || item.currentTerm === false || item.term >= highestTerm)
+      return false;
+    obsoleteMessages++;
+    return true;
+  };
+
   /** The next frame to write: from the batch being written, else from a new batch; `null` when all is written. */
   const nextFrame = (): Frame | null => {
     for (;;) {
       if (pendingFrames === null) {
         if (queue.size === 0) return null;
         const batch = queue.take(transport.maxBatchMessages, transport.maxBatchBytes);
-        pendingFrames = toFrames(batch, transport.snapshotChunkBytes, snapshotFailed);
+        pendingFrames = toFrames(batch, transport.snapshotChunkBytes, snapshotFailed, dropIfObsolete);
       }
       const next = pendingFrames.next();
       if (next.done !== true) return next.value;
@@ -306,6 +325,18 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
         lose(1);
         return;
       }
+      if (transport.dropObsoleteMessages && message.currentTerm !== false) {
+        if (dropIfObsolete(message)) {
+          // A message of a higher term to the peer was queued before it: it is obsolete already.
+          if (message.type === 'snapshot') message.pieces.return?.();
+          return;
+        }
+        if (message.term > highestTerm) {
+          highestTerm = message.term;
+          // Frames already written stay (the stream is ordered); the batch being framed checks as it goes.
+          obsoleteMessages += queue.dropBelow(message.term);
+        }
+      }
       const result = queue.push(message, blocked(state.stream));
       if (result === 'dropped') {
         lose(1);
@@ -323,6 +354,7 @@ export function createPeerSession(options: PeerSessionOptions): PeerSession {
       sentMessages,
       sentFrames,
       coalescedHeartbeats,
+      obsoleteMessages,
       droppedMessages,
       streamsStarted,
       lastError,

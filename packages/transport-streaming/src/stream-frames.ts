@@ -27,11 +27,17 @@ function pieceBytes(piece: RaftMessage): number {
  * When reading a snapshot's pieces throws (its storage failed), `onSnapshotFailed` is called, the snapshot's
  * pieces not yet written are dropped, and the rest of the batch goes on. A receiver left with part of the
  * snapshot drops it when the next message on the stream is not its next piece.
+ *
+ * `dropIfObsolete` is asked before each message is put in a frame and before each piece of a large snapshot
+ * is read; when it says the message became obsolete (a message of a higher term to the peer was queued
+ * meanwhile), the message is skipped, or the snapshot's remaining pieces are not produced (its reader is
+ * closed), and the rest of the batch goes on.
  */
 export function* toFrames(
   batch: readonly QueuedMessage[],
   chunkBytes: number,
   onSnapshotFailed: (error: unknown) => void,
+  dropIfObsolete: (item: QueuedMessage) => boolean = () => false,
 ): Generator<Frame, void, undefined> {
   let messages: RaftMessage[] = [];
   let bytes = 0;
@@ -43,6 +49,10 @@ export function* toFrames(
   };
 
   for (const item of batch) {
+    if (dropIfObsolete(item)) {
+      if (item.type === 'snapshot') item.pieces.return?.();
+      continue;
+    }
     if (item.type !== 'snapshot') {
       messages.push(item.proto);
       bytes += item.bytes;
@@ -66,6 +76,12 @@ export function* toFrames(
     let frameData = 0;
     try {
       for (;;) {
+        // Became obsolete while its earlier frames were written: its remaining pieces are not produced.
+        if (dropIfObsolete(item)) {
+          messages = [];
+          bytes = 0;
+          break;
+        }
         let next: IteratorResult<RaftMessage>;
         try {
           next = item.pieces.next();

@@ -69,6 +69,13 @@ export interface StreamingTransportOptions {
    */
   readonly maxQueuedBytes?: number;
   /**
+   * Drops queued messages to a peer that Raft no longer needs: when a message of a higher term is queued
+   * for a peer, the queued (not yet written) messages of a lower term are dropped, and a lower-term snapshot
+   * being written in pieces is abandoned (pre-vote messages excepted; see docs/transports.md). Turn it off
+   * only for traffic whose terms do not follow Raft (a test sending arbitrary terms). Default true.
+   */
+  readonly dropObsoleteMessages?: boolean;
+  /**
    * Bytes written to a stream and not yet acknowledged by the peer; past it, writing pauses until
    * acknowledgements arrive, so grpc-js and HTTP/2 buffers never hold more than this for a peer. Default 4 MiB.
    */
@@ -112,6 +119,7 @@ export interface ResolvedStreamingTransportOptions {
   readonly maxSnapshotBytes: number;
   readonly closeTimeoutMs: number;
   readonly random: () => number;
+  readonly dropObsoleteMessages: boolean;
 }
 
 /** The largest frame a peer accepts: the message size limit of `@tsraft/grpc`'s channels and servers. */
@@ -172,6 +180,7 @@ export function resolveStreamingTransportOptions(
     maxSnapshotBytes: integer(options, 'maxSnapshotBytes', 1024 * 1024 * 1024, 1),
     closeTimeoutMs: integer(options, 'closeTimeoutMs', 1_000, 0),
     random: options.random ?? Math.random,
+    dropObsoleteMessages: options.dropObsoleteMessages ?? true,
   };
   if (resolved.reconnectMaxMs < resolved.reconnectBaseMs) {
     throw new RaftError('INVALID_CONFIG', 'reconnectMaxMs must be >= reconnectBaseMs');

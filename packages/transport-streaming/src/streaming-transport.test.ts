@@ -91,9 +91,10 @@ test('a snapshot larger than a chunk travels in pieces and arrives whole, in ord
     type: 'snapshot',
     from: 'a',
     to: 'b',
-    term: 2,
+    // The appends' term: messages of a lower term than one queued after them would be dropped as obsolete.
+    term: 1,
     snapshot: {
-      meta: { index: 7, term: 2, conf: { voters: ['a', 'b'], learners: [] } },
+      meta: { index: 7, term: 1, conf: { voters: ['a', 'b'], learners: [] } },
       data: SnapshotData.fromChunks([data.subarray(0, 2_500), data.subarray(2_500)]),
     },
   });

@@ -1,6 +1,7 @@
 import { toProtoMessage, toProtoSnapshotPieces } from '@tsraft/codec';
 import { type Message, type NodeId, RaftError, type Transport, type TransportHandler } from '@tsraft/core';
 import { createRaftServer, type RaftServer, type RaftServiceHandlers } from '@tsraft/grpc';
+import { supersedingTerm } from './obsolete.js';
 import type { QueuedMessage } from './peer-queue.js';
 import { createPeerSession, type PeerSession, type PeerStats } from './peer-session.js';
 import { createStreamHandler, type StreamHandler } from './stream-handler.js';
@@ -177,5 +178,11 @@ function toQueued(message: Message, clusterId: string, chunkBytes: number): Queu
   if (message.type === 'append') {
     for (const entry of message.entries) bytes += ENTRY_BYTES + entry.data.byteLength;
   }
-  return { proto: toProtoMessage(message, clusterId), bytes, type: message.type, term: message.term };
+  return {
+    proto: toProtoMessage(message, clusterId),
+    bytes,
+    type: message.type,
+    term: message.term,
+    ...(supersedingTerm(message) === null ? { currentTerm: false } : {}),
+  };
 }

@@ -55,6 +55,13 @@ export interface UnaryTransportOptions {
   readonly maxPendingMessagesPerPeer?: number;
   /** Largest gRPC message sent or accepted, in bytes. Default 16 MiB. */
   readonly maxMessageBytes?: number;
+  /**
+   * Drops messages to a peer that Raft no longer needs: when a message of a higher term is queued for a
+   * peer, the queued messages of a lower term are dropped and the calls in flight that carry only such
+   * messages are cancelled (pre-vote messages excepted; see docs/transports.md). Turn it off only for
+   * traffic whose terms do not follow Raft (a test sending arbitrary terms). Default true.
+   */
+  readonly dropObsoleteMessages?: boolean;
   /** Channel tunables (keep-alive, reconnect backoff, connection window). */
   readonly channel?: Omit<PeerChannelOptions, 'tls' | 'maxMessageBytes'>;
   /** TLS (mutual by default) from PEM files, for the server and every channel; absent means plaintext. */
@@ -85,6 +92,7 @@ export interface ResolvedUnaryTransportOptions {
   readonly maxPendingMessagesPerPeer: number;
   readonly maxMessageBytes: number;
   readonly shutdownGraceMs: number;
+  readonly dropObsoleteMessages: boolean;
 }
 
 function positive(name: string, value: number): number {
@@ -135,5 +143,6 @@ export function resolveUnaryTransportOptions(options: UnaryTransportOptions): Re
     ),
     maxMessageBytes: positive('maxMessageBytes', options.maxMessageBytes ?? 16 * 1024 * 1024),
     shutdownGraceMs: positive('shutdownGraceMs', options.shutdownGraceMs ?? 1_000),
+    dropObsoleteMessages: options.dropObsoleteMessages ?? true,
   };
 }

@@ -7,6 +7,7 @@ import {
   type RaftServer,
 } from '@tsraft/grpc';
 import { createInboundHandlers } from './inbound.js';
+import { supersedingTerm } from './obsolete.js';
 import { createPeerLink, type PeerLink, type PeerLinkContext } from './peer-link.js';
 import { resolveUnaryTransportOptions, type UnaryTransportOptions } from './unary-transport-options.js';
 
@@ -143,10 +144,17 @@ export function createUnaryTransport(options: UnaryTransportOptions): UnaryTrans
       }
       if (message.type === 'snapshot') {
         // Pieces are produced from the snapshot's data only as the InstallSnapshot stream takes them.
-        link.sendSnapshot(toProtoSnapshotPieces(message, options.clusterId, resolved.snapshotChunkBytes));
+        link.sendSnapshot(
+          toProtoSnapshotPieces(message, options.clusterId, resolved.snapshotChunkBytes),
+          message.term,
+        );
         return;
       }
-      link.enqueue(toProtoMessage(message, options.clusterId), estimateBytes(message));
+      link.enqueue(
+        toProtoMessage(message, options.clusterId),
+        estimateBytes(message),
+        supersedingTerm(message),
+      );
     },
     close() {
       closing ??= (async () => {

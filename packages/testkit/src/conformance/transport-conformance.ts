@@ -188,7 +188,9 @@ function sample(from: NodeId, to: NodeId, i: number): Message {
         type: 'vote',
         from,
         to,
-        term: i,
+        // One term for the whole sequence, as a Raft node sends it: a transport may drop messages of a term
+        // lower than one it already sent to the same peer (Raft ignores them).
+        term: 3,
         preVote: i % 2 === 0,
         lastLogIndex: i,
         lastLogTerm: 2,
@@ -400,8 +402,8 @@ export function runTransportConformance(target: TransportConformanceTarget): voi
           type: 'snapshot',
           from: 'a',
           to: 'b',
-          term: 5,
-          snapshot: { meta: { index: 92, term: 5, conf: { voters: ['a', 'b'], learners: [] } }, data },
+          term: 3, // the heartbeats' term: a lower-term message after it could be dropped as obsolete
+          snapshot: { meta: { index: 92, term: 3, conf: { voters: ['a', 'b'], learners: [] } }, data },
         });
         a.transport.send(heartbeat('a', 'b', 1));
         await a.handler.waitFor(
@@ -425,9 +427,9 @@ export function runTransportConformance(target: TransportConformanceTarget): voi
           type: 'snapshot',
           from: 'a',
           to: 'b',
-          term: 6,
+          term: 3,
           snapshot: {
-            meta: { index: 93, term: 6, conf: { voters: ['a', 'b'], learners: [] } },
+            meta: { index: 93, term: 3, conf: { voters: ['a', 'b'], learners: [] } },
             data: SnapshotData.fromChunks([good.subarray(0, 1_000_000), good.subarray(1_000_000)]),
           },
         });
