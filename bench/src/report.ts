@@ -14,6 +14,12 @@ export interface CaseResult {
   readonly rmePercent: number;
   readonly opsPerSecond: number;
   readonly samples: number;
+  /** `opsPerSecond` in the suite's throughput unit (`SuiteReport.throughputUnit`), when it declares one. */
+  readonly throughput?: number;
+  /** Further figures a measured case reports, by column heading with unit (for example `p99.9 µs`). */
+  readonly extra?: Readonly<Record<string, number>>;
+  /** Wall time spent on the case (warm-up included), summed over rounds: the progress display's estimate. */
+  readonly seconds?: number;
 }
 
 /** One round of a suite: every selected case measured once, by name. */
@@ -59,6 +65,12 @@ export interface SuiteReport {
   /** Per case, the median over rounds of each statistic (samples are summed). */
   readonly cases: readonly CaseResult[];
   readonly comparisons: readonly ComparisonResult[];
+  /** Unit of `CaseResult.throughput`, when the suite declares one (for example `messages/s`). */
+  readonly throughputUnit?: string;
+  /** Why the suite measured nothing on this machine, and how to make it run. */
+  readonly skipped?: string;
+  /** Wall time of the whole suite, set-up and tear-down included. */
+  readonly durationSeconds?: number;
 }
 
 function median(values: readonly number[]): number {
@@ -76,6 +88,20 @@ export function summarize(names: readonly string[], rounds: readonly RoundResult
   return names.map((name) => {
     const results = rounds.map((round) => round.get(name)!);
     const of = (pick: (r: CaseResult) => number) => median(results.map(pick));
+    const optional = (pick: (r: CaseResult) => number | undefined): number | undefined => {
+      const values = results.map(pick).filter((v): v is number => v !== undefined);
+      return values.length === 0 ? undefined : median(values);
+    };
+    const extraKeys = [...new Set(results.flatMap((r) => Object.keys(r.extra ?? {})))];
+    const extra = Object.fromEntries(
+      extraKeys
+        .map((key) => [key, optional((r) => r.extra?.[key])] as const)
+        .filter(([, v]) => v !== undefined),
+    ) as Record<string, number>;
+    const throughput = optional((r) => r.throughput);
+    const seconds = results.some((r) => r.seconds !== undefined)
+      ? results.reduce((sum, r) => sum + (r.seconds ?? 0), 0)
+      : undefined;
     return {
       name,
       meanUs: of((r) => r.meanUs),
@@ -84,6 +110,9 @@ export function summarize(names: readonly string[], rounds: readonly RoundResult
       rmePercent: of((r) => r.rmePercent),
       opsPerSecond: of((r) => r.opsPerSecond),
       samples: results.reduce((sum, r) => sum + r.samples, 0),
+      ...(throughput === undefined ? {} : { throughput }),
+      ...(extraKeys.length === 0 ? {} : { extra }),
+      ...(seconds === undefined ? {} : { seconds }),
     };
   });
 }
@@ -128,29 +157,46 @@ export function environment(): SuiteReport['environment'] {
 
 /** Renders a report as fixed-width text: one row per case, then the ratios. */
 export function formatReport(report: SuiteReport): string {
-  const header = ['case', 'mean µs', 'p50 µs', 'p99 µs', '±%', 'ops/s', 'samples'];
+  const env = report.environment;
+  const heading = [
+    `${report.suite}: ${report.description}`,
+    `node ${env.node}, ${env.cpu} x${env.cpuCount}, load ${env.loadAverage}, ${report.rounds} round(s)` +
+      (report.quick ? ' (--quick: indicative only)' : ''),
+  ];
+  if (report.skipped !== undefined) return [...heading, '', `skipped: ${report.skipped}`].join('\n');
+  const unit = report.throughputUnit;
+  const extraKeys = [...new Set(report.cases.flatMap((c) => Object.keys(c.extra ?? {})))];
+  const header = [
+    'case',
+    ...(unit === undefined ? [] : [unit]),
+    'mean µs',
+    'p50 µs',
+    'p99 µs',
+    '±%',
+    'ops/s',
+    'samples',
+    ...extraKeys,
+  ];
   const rows = report.cases.map((c) => [
     c.name,
+    ...(unit === undefined
+      ? []
+      : [c.throughput === undefined ? '' : Math.round(c.throughput).toLocaleString('en-US')]),
     c.meanUs.toFixed(2),
     c.p50Us.toFixed(2),
     c.p99Us.toFixed(2),
     c.rmePercent.toFixed(2),
     Math.round(c.opsPerSecond).toLocaleString('en-US'),
     String(c.samples),
+    ...extraKeys.map((k) => {
+      const v = c.extra?.[k];
+      return v === undefined ? '' : v.toFixed(2);
+    }),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) =>
     cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-  const env = report.environment;
-  const lines = [
-    `${report.suite}: ${report.description}`,
-    `node ${env.node}, ${env.cpu} x${env.cpuCount}, load ${env.loadAverage}, ${report.rounds} round(s)` +
-      (report.quick ? ' (--quick: indicative only)' : ''),
-    '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
-  ];
+  const lines = [...heading, '', line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
   if (report.comparisons.length > 0) {
     const width = Math.max(...report.comparisons.map((c) => c.name.length));
     const signed = (us: number) => `${us >= 0 ? '+' : ''}${us.toFixed(2)} µs`;

@@ -82,6 +82,17 @@ export function createRawSyncCase(root: () => string, bytes: number): BenchCase 
   };
 }
 
+/** Charts: a row of bars per entry size, a bar per batch size (`batch-16/128B` → `128B`, `batch-16`). */
+function bySize(caseName: string): { group: string; series: string } {
+  const [series = caseName, group = ''] = caseName.split('/');
+  return { group, series };
+}
+
+/** Entries per fdatasync of a case, from its name (`raw-fdatasync/…` syncs every entry). */
+function entriesPerSync(name: string): number {
+  return Number(/batch-(\d+)\//.exec(name)?.[1] ?? 1);
+}
+
 /**
  * Durable appends to `@tsraft/log-storage`: one entry per fdatasync against group commits of 16, 64 and
  * 256 entries, with 128 B and 4 KiB entries, and raw `write` + `fdatasync` as the disk's ceiling. Every case
@@ -108,6 +119,25 @@ export function createAppendsSuite(): BenchSuite {
     description:
       'durable appends, 256 entries per call: one entry per fdatasync vs group commit (batch-N = N entries per writev + fdatasync)',
     cases,
+    throughput: { unit: 'entries/s', perOp: () => ENTRIES_PER_CALL },
+    charts: [
+      {
+        name: 'throughput',
+        title: 'entries/s by entries per fdatasync',
+        metrics: 'throughput',
+        groupBy: bySize,
+      },
+      {
+        name: 'fsyncs',
+        title: 'fdatasyncs/s by entries per fdatasync',
+        metrics: [
+          { label: 'fsyncs/s', value: (c) => (c.opsPerSecond * ENTRIES_PER_CALL) / entriesPerSync(c.name) },
+        ],
+        unit: 'fdatasync/s',
+        groupBy: bySize,
+      },
+      { name: 'latency', title: 'latency of 256 appended entries (p50, p99)', metrics: 'latency' },
+    ],
     comparisons: PAYLOAD_SIZES.flatMap((bytes) =>
       BATCH_SIZES.slice(1).map((batch) => ({
         name: `entries/s: ${caseName(batch, bytes)} over ${caseName(1, bytes)}`,

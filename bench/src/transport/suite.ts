@@ -78,6 +78,12 @@ function lazyPair(factory: BenchPairFactory): LazyPair {
   };
 }
 
+/** Charts: a row of bars per payload and concurrency, a bar per transport (`unary/1KiB/c16` → `1KiB c16`, `unary`). */
+function byBurst(caseName: string): { group: string; series: string } {
+  const [series = caseName, ...rest] = caseName.split('/');
+  return { group: rest.join(' '), series };
+}
+
 /**
  * Builds the `transport` suite over `transports` (default: {@link BENCH_TRANSPORTS}): for each transport,
  * payload size and concurrency, one iteration sends `concurrency` appends of one entry from `a` to `b`
@@ -117,6 +123,16 @@ export function createTransportSuite(
       'waits for all to arrive (messages/s = ops/s × concurrency)',
     cases,
     comparisons,
+    throughput: { unit: 'messages/s', perOp: (c) => Number(/\/c(\d+)$/.exec(c)?.[1] ?? 1) },
+    charts: [
+      {
+        name: 'throughput',
+        title: 'messages/s by payload and concurrency',
+        metrics: 'throughput',
+        groupBy: byBurst,
+      },
+      { name: 'latency', title: 'burst latency (p50, p99)', metrics: 'latency', groupBy: byBurst },
+    ],
     close: async () => {
       await Promise.all([...pairs.values()].map((p) => p.close()));
     },
