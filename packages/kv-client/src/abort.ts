@@ -8,16 +8,56 @@ export interface LinkedAbort {
   dispose(): void;
 }
 
+/** The controllers following one source, and the one listener on that source that aborts them all. */
+interface FanOut {
+  readonly followers: Set<AbortController>;
+  readonly listener: () => void;
+}
+
+/** One entry per source that some linked signal follows; weak, so a dropped source is not pinned. */
+const fanOuts = new WeakMap<AbortSignal, FanOut>();
+
+/**
+ * Makes `controller` abort when `source` does; returns the function that stops it. However many controllers
+ * follow a source at once, the source holds one listener (removed when the last one stops following), so a
+ * long-lived source shared by many concurrent operations (the client's close signal, a caller's shutdown
+ * signal) never trips Node's `MaxListenersExceededWarning`.
+ */
+function follow(source: AbortSignal, controller: AbortController): () => void {
+  let fanOut = fanOuts.get(source);
+  if (fanOut === undefined) {
+    const followers = new Set<AbortController>();
+    const listener = (): void => {
+      // The entry goes first: a follower aborted below may dispose (and so unfollow) synchronously.
+      if (fanOuts.get(source)?.followers === followers) fanOuts.delete(source);
+      const all = [...followers];
+      followers.clear();
+      for (const follower of all) follower.abort(source.reason);
+    };
+    fanOut = { followers, listener };
+    fanOuts.set(source, fanOut);
+    source.addEventListener('abort', listener, { once: true });
+  }
+  const { followers, listener } = fanOut;
+  followers.add(controller);
+  return () => {
+    if (!followers.delete(controller) || followers.size > 0) return;
+    source.removeEventListener('abort', listener);
+    if (fanOuts.get(source)?.followers === followers) fanOuts.delete(source);
+  };
+}
+
 /**
  * Links `sources` into one signal. Not `AbortSignal.any`: its listeners on a long-lived source (the client's
- * close signal) are only released by garbage collection, which some Node 20 releases were slow to do.
+ * close signal) are only released by garbage collection, which some Node 20 releases were slow to do. Each
+ * source holds a single listener however many linked signals follow it (see {@link follow}).
  */
 export function linkAbort(sources: readonly (AbortSignal | undefined)[]): LinkedAbort {
   const controller = new AbortController();
-  const followed: { readonly source: AbortSignal; readonly listener: () => void }[] = [];
+  const unfollows: (() => void)[] = [];
   const dispose = (): void => {
-    for (const { source, listener } of followed) source.removeEventListener('abort', listener);
-    followed.length = 0;
+    for (const unfollow of unfollows) unfollow();
+    unfollows.length = 0;
   };
   for (const source of sources) {
     if (source === undefined) continue;
@@ -25,14 +65,10 @@ export function linkAbort(sources: readonly (AbortSignal | undefined)[]): Linked
       controller.abort(source.reason);
       break;
     }
-    const listener = (): void => {
-      controller.abort(source.reason);
-      dispose();
-    };
-    source.addEventListener('abort', listener, { once: true });
-    followed.push({ source, listener });
+    unfollows.push(follow(source, controller));
   }
   if (controller.signal.aborted) dispose();
+  else controller.signal.addEventListener('abort', dispose, { once: true });
   return { signal: controller.signal, abort: (reason) => controller.abort(reason), dispose };
 }
 

@@ -1,5 +1,7 @@
 // A fake KV cluster for the tests: in-process grpc-js servers over one in-memory map, with session dedupe
-// and hooks to inject failures. Not a Raft cluster: every member applies writes directly.
+// and hooks to inject failures. Not a Raft cluster: every member applies writes directly, but while a
+// `leader` is set the others act as followers that forward writes: they answer them with the leader's id in
+// the header, as a tsraft follower passes on the leader's answer.
 import { create } from '@bufbuild/protobuf';
 import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
@@ -40,6 +42,15 @@ export interface SeenRequest {
 /** A running fake cluster. */
 export interface FakeKvCluster {
   readonly addresses: string[];
+  /** The member id of each member (`m0`, `m1`, ...), in the order of `addresses`. */
+  readonly ids: string[];
+  /**
+   * The member that leads, or undefined (the default) for every member to answer writes as itself. While
+   * set, the other members answer writes (Put, Delete, CompareAndSwap, OpenSession) with the leader's id in
+   * the header, as if forwarded; reads and Status are answered as themselves. Status reports it as leader
+   * (member 0 when undefined).
+   */
+  leader: number | undefined;
   readonly hooks: FakeHooks[];
   readonly seen: SeenRequest[];
   /** Fired with each request as it is seen. */
@@ -66,6 +77,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
   const hooks: FakeHooks[] = [];
   const servers: Server[] = [];
   const addresses: string[] = [];
+  const ids = Array.from({ length: size }, (_, i) => `m${i}`);
   let applied = 0;
   let opened = 0;
   let index = 0n;
@@ -93,7 +105,16 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
   for (let member = 0; member < size; member++) {
     const memberHooks: FakeHooks = {};
     hooks.push(memberHooks);
-    const header = () => create(ResponseHeaderSchema, { memberId: `m${member}`, term: 1n, index });
+    const memberId = ids[member]!;
+    /** The header of a read (answered here). */
+    const header = () => create(ResponseHeaderSchema, { memberId, term: 1n, index });
+    /** The header of a write: the leader's, when a follower "forwarded" it. */
+    const writeHeader = () =>
+      create(ResponseHeaderSchema, {
+        memberId: cluster.leader === undefined ? memberId : ids[cluster.leader]!,
+        term: 1n,
+        index,
+      });
 
     function handler<Req extends object, Res>(method: string, handle: (request: Req) => Res) {
       return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
@@ -136,7 +157,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
         sessionWrite(req.session, () => {
           store.set(keyOf(req.key), req.value);
           index++;
-          return create(PutResponseSchema, { header: header() });
+          return create(PutResponseSchema, { header: writeHeader() });
         }),
       ),
       Get: handler('Get', (req: GetRequest) => {
@@ -151,7 +172,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
         sessionWrite(req.session, () => {
           const deleted = store.delete(keyOf(req.key));
           index++;
-          return create(DeleteResponseSchema, { header: header(), deleted });
+          return create(DeleteResponseSchema, { header: writeHeader(), deleted });
         }),
       ),
       CompareAndSwap: handler('CompareAndSwap', (req: CompareAndSwapRequest) =>
@@ -165,7 +186,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
           index++;
           const after = store.get(keyOf(req.key));
           return create(CompareAndSwapResponseSchema, {
-            header: header(),
+            header: writeHeader(),
             succeeded: matches,
             found: after !== undefined,
             value: after ?? new Uint8Array(0),
@@ -176,18 +197,18 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
         index++;
         opened++;
         sessions.set(index, { firstIncomplete: 1n, results: new Map() });
-        return create(OpenSessionResponseSchema, { header: header(), sessionId: index });
+        return create(OpenSessionResponseSchema, { header: writeHeader(), sessionId: index });
       }),
       Status: handler('Status', () =>
         create(StatusResponseSchema, {
-          memberId: `m${member}`,
-          role: member === 0 ? 'leader' : 'follower',
+          memberId,
+          role: member === (cluster.leader ?? 0) ? 'leader' : 'follower',
           term: 1n,
-          leaderId: 'm0',
+          leaderId: ids[cluster.leader ?? 0]!,
           commitIndex: index,
           appliedIndex: index,
           stateDigest: 'ab',
-          voters: Array.from({ length: size }, (_, i) => `m${i}`),
+          voters: [...ids],
         }),
       ),
     });
@@ -202,6 +223,8 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
 
   const cluster: FakeKvCluster = {
     addresses,
+    ids,
+    leader: undefined,
     hooks,
     seen,
     onRequest: undefined,

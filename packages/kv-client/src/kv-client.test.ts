@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type FakeKvCluster, type SeenRequest, startFakeKvCluster } from './fake-kv-server.test.helper.js';
 import { createKvClient, type KvClient } from './kv-client.js';
@@ -355,6 +357,188 @@ test("the caller's signal aborts an operation with CLOSED", TEST_TIMEOUT, () =>
     // The client itself still works.
     cluster.hooks[0]!.before = undefined;
     assert.equal(await kv.get('k'), undefined);
+  }),
+);
+
+/** The member each `method` request was sent to, in order. */
+const sentTo = (cluster: FakeKvCluster, method = 'Put') => writes(cluster, method).map((r) => r.member);
+/** How many Status requests each member saw. */
+const statusCalls = (cluster: FakeKvCluster) =>
+  cluster.addresses.map(
+    (_, member) => cluster.seen.filter((r) => r.method === 'Status' && r.member === member).length,
+  );
+
+describe('writes go to the leader endpoint', () => {
+  test('after the first forwarded write, found by one background Status per endpoint', TEST_TIMEOUT, () =>
+    withCluster(3, async (cluster, kv) => {
+      cluster.leader = 2;
+      // The first writes go to the first endpoint, which forwards them; they do not wait for the discovery,
+      // and however many are answered forwarded at once, each endpoint gets at most one Status.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => kv.put(`k${i}`, 'v')));
+      assert.equal(sentTo(cluster, 'OpenSession')[0], 0);
+      assert.equal(sentTo(cluster)[0], 0);
+      // The Status answers arrive in the background; from then on writes go to the leader directly.
+      const deadline = Date.now() + 3_000;
+      while (sentTo(cluster).at(-1) !== 2) {
+        assert.ok(Date.now() < deadline, `writes never reached the leader: ${sentTo(cluster).join(',')}`);
+        await delay(10);
+        await kv.put('probe', 'v');
+      }
+      const seenBefore = cluster.seen.length;
+      await kv.put('a', '1');
+      await kv.delete('a');
+      await kv.compareAndSwap('b', undefined, '2');
+      await Promise.all(Array.from({ length: 10 }, (_, i) => kv.put(`c${i}`, 'v')));
+      const later = cluster.seen.slice(seenBefore).filter((r) => r.session !== undefined);
+      assert.equal(later.length, 13);
+      assert.ok(
+        later.every((r) => r.member === 2),
+        later.map((r) => r.member).join(','),
+      );
+      assert.deepEqual(statusCalls(cluster), [1, 1, 1]);
+      // Reads keep using the endpoint that answered last: the leader's, now.
+      assert.equal(str(await kv.get('b')), '2');
+      assert.equal(cluster.seen.at(-1)!.member, 2);
+    }),
+  );
+
+  test("an endpoint's id learned from its Status answer is used at once", TEST_TIMEOUT, () =>
+    withCluster(2, async (cluster, kv) => {
+      cluster.leader = 1;
+      assert.equal((await kv.status(cluster.addresses[1]!)).memberId, 'm1');
+      await kv.put('a', '1'); // OpenSession and Put to endpoint 0, forwarded: the leader is m1, at endpoint 1
+      await kv.put('b', '2');
+      await kv.delete('a');
+      assert.deepEqual(sentTo(cluster, 'OpenSession'), [0]);
+      assert.deepEqual(sentTo(cluster), [1, 1]);
+      assert.deepEqual(sentTo(cluster, 'Delete'), [1]);
+      // Only endpoint 0 was unknown: at most its Status was sent in the background; endpoint 1's was ours.
+      assert.equal(statusCalls(cluster)[1], 1);
+    }),
+  );
+
+  test(
+    "an endpoint's id learned from a Get's header; a write answered by the member called asks nothing",
+    TEST_TIMEOUT,
+    () =>
+      withCluster(2, async (cluster, kv) => {
+        cluster.leader = 0;
+        assert.equal(await kv.get('k'), undefined); // endpoint 0 answers as m0
+        await kv.put('k', 'v');
+        await kv.put('k', 'w');
+        await delay(50);
+        assert.deepEqual(sentTo(cluster), [0, 0]);
+        assert.deepEqual(statusCalls(cluster), [0, 0]);
+      }),
+  );
+
+  test('a leader change is followed from the header of the write the old leader forwards', TEST_TIMEOUT, () =>
+    withCluster(3, async (cluster, kv) => {
+      cluster.leader = 2;
+      for (const address of cluster.addresses) await kv.status(address);
+      await kv.put('a', '1'); // OpenSession to endpoint 0, forwarded: the Put goes to endpoint 2
+      cluster.leader = 1;
+      await kv.put('b', '2'); // endpoint 2 forwards to m1
+      await kv.put('c', '3');
+      assert.deepEqual(sentTo(cluster), [2, 2, 1]);
+    }),
+  );
+
+  test('when the leader endpoint fails, writes go through the others and still succeed', TEST_TIMEOUT, () =>
+    withCluster(3, async (cluster, kv) => {
+      cluster.leader = 2;
+      for (const address of cluster.addresses) await kv.status(address);
+      await kv.put('a', '1');
+      assert.deepEqual(sentTo(cluster), [2]);
+      // The leader's endpoint now refuses everything (unreachable from the client; the others still forward).
+      cluster.hooks[2]!.before = () => new KvError('UNAVAILABLE', 'unreachable');
+      await kv.put('b', '2');
+      assert.deepEqual(sentTo(cluster), [2, 2, 0]);
+      // For a while, writes do not try the failed endpoint first again, though answers still name m2.
+      await kv.put('c', '3');
+      await kv.delete('a');
+      assert.deepEqual(sentTo(cluster), [2, 2, 0, 0]);
+      assert.deepEqual(sentTo(cluster, 'Delete'), [0]);
+      assert.equal(cluster.applied(), 4);
+      assert.equal(str(await kv.get('c')), '3');
+    }),
+  );
+
+  test('a leader endpoint that never answers costs one attempt, then writes go around it', TEST_TIMEOUT, () =>
+    withCluster(
+      3,
+      async (cluster, kv) => {
+        cluster.leader = 2;
+        for (const address of cluster.addresses) await kv.status(address);
+        await kv.put('a', '1');
+        cluster.hooks[2]!.before = () => 'hang';
+        await kv.put('b', '2'); // the first attempt times out at half the budget, then endpoint 0
+        await kv.put('c', '3');
+        assert.deepEqual(sentTo(cluster), [2, 2, 0, 0]);
+        assert.deepEqual(writes(cluster)[1]!.session, writes(cluster)[2]!.session);
+      },
+      600,
+    ),
+  );
+
+  test(
+    'with the leader unknown (not among the endpoints), writes rotate as before',
+    TEST_TIMEOUT,
+    async () => {
+      const cluster = await startFakeKvCluster(3);
+      cluster.leader = 2;
+      const kv = createKvClient({ endpoints: cluster.addresses.slice(0, 2), timeoutMs: 2_000 });
+      try {
+        cluster.hooks[0]!.before = (method) =>
+          method === 'Put' ? new KvError('UNAVAILABLE', 'down') : undefined;
+        await kv.put('a', '1');
+        await kv.put('b', '2');
+        assert.deepEqual(sentTo(cluster), [0, 1, 1]);
+      } finally {
+        kv.close();
+        cluster.close();
+      }
+    },
+  );
+});
+
+test('200 concurrent operations print no warning and leave no listeners behind', TEST_TIMEOUT, () =>
+  withCluster(2, async (cluster, kv) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning);
+    };
+    process.on('warning', onWarning);
+    try {
+      await kv.put('warm-up', 'opens the session');
+      // A caller's signal shared by every operation holds one listener too, however many are in flight.
+      const shared = new AbortController();
+      const signal = shared.signal;
+      let held = 0;
+      let release!: () => void;
+      const allSeen = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      for (const hooks of cluster.hooks) {
+        hooks.before = () => {
+          if (++held === 200) release();
+          return undefined;
+        };
+      }
+      const pending = Array.from({ length: 200 }, (_, i) =>
+        i % 2 === 0 ? kv.put(`k${i}`, 'v', { signal }) : kv.get(`k${i}`, { signal }),
+      );
+      assert.equal(getEventListeners(signal, 'abort').length, 1);
+      await Promise.all([...pending, allSeen]);
+      assert.equal(getEventListeners(signal, 'abort').length, 0);
+      await delay(20); // warnings are emitted on a later tick
+    } finally {
+      process.off('warning', onWarning);
+    }
+    assert.deepEqual(
+      warnings.map((w) => `${w.name}: ${w.message}`),
+      [],
+    );
   }),
 );
 

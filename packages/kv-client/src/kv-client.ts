@@ -6,6 +6,7 @@ import {
   OpenSessionRequestSchema,
   PutRequestSchema,
   ReadConsistency,
+  type ResponseHeader,
   type SessionRef,
   StatusRequestSchema,
 } from '@tsraft/proto';
@@ -89,6 +90,17 @@ const BACKOFF_BASE_MS = 20;
 /** ...up to this one. */
 const BACKOFF_MAX_MS = 500;
 
+/**
+ * After a write sent straight to the leader's endpoint fails, writes go through the other endpoints (and
+ * follower forwarding) for this long before they try that endpoint directly again, so that an unreachable
+ * leader costs one failed attempt per this period, not one per write.
+ */
+const LEADER_ENDPOINT_COOLDOWN_MS = 2_000;
+/** After a background Status to learn an endpoint's member id fails, none is sent to it for this long. */
+const DISCOVERY_RETRY_MS = 5_000;
+/** Time budget of one background Status. */
+const DISCOVERY_TIMEOUT_MS = 2_000;
+
 /** Write errors retried with the same sequence: not applied, or applied at most once thanks to the session. */
 const WRITE_RETRY: ReadonlySet<KvErrorCode> = new Set<KvErrorCode>([
   'UNAVAILABLE',
@@ -148,13 +160,34 @@ interface Operation {
   dispose(): void;
 }
 
+/** Where an operation's first attempt goes. */
+type Target = 'leader' | 'preferred';
+
+/** One configured endpoint, as far as the client knows it. */
+interface Endpoint {
+  readonly address: string;
+  /** The member id this endpoint answers as, once learned from an answer it gave for itself. */
+  memberId: string | undefined;
+  /** Whether a background Status to this endpoint is in flight. */
+  discovering: boolean;
+  /** No background Status before this time (`Date.now()` ms): the last one failed. */
+  discoverAfterMs: number;
+  /** No write goes straight to this endpoint as the leader's before this time: the last such attempt failed. */
+  leaderCooldownUntilMs: number;
+}
+
 /**
  * Creates a {@link KvClient} over `options.endpoints`, with one channel per endpoint, opened lazily and reused.
  *
  * Writes run under one session, opened on the first write (concurrent first writes share the one open). Each
  * write takes the next sequence number; a write that fails retryably is retried with the same number on the
  * next endpoint after a jittered backoff (20 ms doubling to 500 ms), until the operation's deadline, so the
- * cluster applies it at most once. Reads retry likewise. The endpoint that answered last is tried first.
+ * cluster applies it at most once. Reads retry likewise, starting at the endpoint that answered last.
+ *
+ * Writes (and OpenSession) start at the leader's endpoint when the client knows it, sparing a follower's
+ * forwarding hop: the header of a write's answer names the leader that applied it, and the client learns
+ * which member each endpoint is from answers that endpoint gives for itself (a Get, a Status), or, in the
+ * background, from one Status per endpoint after a write is answered by a member other than the one called.
  */
 export function createKvClient(options: KvClientOptions): KvClient {
   const endpoints = [...options.endpoints];
@@ -165,6 +198,15 @@ export function createKvClient(options: KvClientOptions): KvClient {
   const stubs = new Map<string, KvStub>();
   const closing = new AbortController();
   let preferred = 0;
+  const known: Endpoint[] = endpoints.map((address) => ({
+    address,
+    memberId: undefined,
+    discovering: false,
+    discoverAfterMs: 0,
+    leaderCooldownUntilMs: 0,
+  }));
+  /** The member that applied the last write answered, as its header says; undefined when unknown. */
+  let leaderId: string | undefined;
   let session: KvSession | undefined;
   let opening: Promise<KvSession> | undefined;
 
@@ -184,6 +226,7 @@ export function createKvClient(options: KvClientOptions): KvClient {
   ): Operation {
     checkTimeout(timeoutMs);
     if (closing.signal.aborted) throw new KvError('CLOSED', 'the client is closed');
+    // One listener per source signal however many operations run at once (see linkAbort).
     const linked = linkAbort([closing.signal, callerSignal]);
     // Ref'd: an operation in progress keeps the process alive; it is cleared when the operation ends.
     const timer = setTimeout(() => linked.abort(), timeoutMs);
@@ -216,16 +259,72 @@ export function createKvClient(options: KvClientOptions): KvClient {
     });
   }
 
+  /** Records that the endpoint at `index` answers as `memberId` (from an answer it gave for itself). */
+  function learnEndpoint(index: number, memberId: string): void {
+    if (memberId !== '') known[index]!.memberId = memberId;
+  }
+
+  /** The index of the leader's endpoint, when the leader is known, has an endpoint, and is not cooling down. */
+  function leaderEndpoint(): number | undefined {
+    if (leaderId === undefined) return undefined;
+    const now = Date.now();
+    const index = known.findIndex((e) => e.memberId === leaderId && now >= e.leaderCooldownUntilMs);
+    return index < 0 ? undefined : index;
+  }
+
   /**
-   * Runs attempts of one call, from the preferred endpoint on, until one succeeds, `retry` refuses an error
-   * (thrown as is) or the operation ends.
+   * Learns the member id of every endpoint not known yet, by one Status each, in the background: nothing
+   * waits on it. At most one per endpoint is in flight, and none for a while after one failed.
    */
-  async function attempts<R>(
+  function discover(): void {
+    const now = Date.now();
+    for (const endpoint of known) {
+      if (closing.signal.aborted) return;
+      if (endpoint.memberId !== undefined || endpoint.discovering || now < endpoint.discoverAfterMs) continue;
+      endpoint.discovering = true;
+      const linked = linkAbort([closing.signal]);
+      stubFor(endpoint.address)
+        .status(create(StatusRequestSchema), {
+          deadlineMs: now + DISCOVERY_TIMEOUT_MS,
+          signal: linked.signal,
+        })
+        .then(
+          (status) => {
+            if (status.memberId !== '') endpoint.memberId = status.memberId;
+          },
+          () => {
+            endpoint.discoverAfterMs = Date.now() + DISCOVERY_RETRY_MS;
+          },
+        )
+        .finally(() => {
+          endpoint.discovering = false;
+          linked.dispose();
+        });
+    }
+  }
+
+  /** Learns from the header of a write's answer, given by the endpoint at `index`. */
+  function observeWrite(index: number, header: ResponseHeader | undefined): void {
+    const memberId = header?.memberId ?? '';
+    if (memberId === '') return;
+    leaderId = memberId;
+    // Answered by another member (forwarded), or by a member we cannot place yet: learn who is where.
+    if (known[index]!.memberId !== memberId) discover();
+  }
+
+  /**
+   * Runs attempts of one call until one succeeds, `retry` refuses an error (thrown as is) or the operation
+   * ends. The first attempt goes to the leader's endpoint when `target` is `leader` and that endpoint is
+   * known, else to the preferred one (the endpoint that answered last); each retry moves to the next endpoint.
+   */
+  async function attempts<R extends { readonly header?: ResponseHeader | undefined }>(
     op: Operation,
     retry: ReadonlySet<KvErrorCode>,
+    target: Target,
     call: (stub: KvStub, opts: CallOptions) => Promise<R>,
   ): Promise<R> {
-    let index = preferred;
+    const leader = target === 'leader' ? leaderEndpoint() : undefined;
+    let index = leader ?? preferred;
     let backoffCapMs = BACKOFF_BASE_MS;
     let last: KvError | undefined;
     for (;;) {
@@ -238,6 +337,8 @@ export function createKvClient(options: KvClientOptions): KvClient {
           signal: op.signal,
         });
         preferred = endpoint;
+        if (target === 'leader') observeWrite(endpoint, result.header);
+        else learnEndpoint(endpoint, result.header?.memberId ?? '');
         return result;
       } catch (thrown) {
         const error = KvError.from(thrown);
@@ -247,6 +348,11 @@ export function createKvClient(options: KvClientOptions): KvClient {
           throw endedError(op, last);
         }
         if (op.write && mayHaveApplied(error)) op.mayHaveApplied = true;
+        if (endpoint === leader && retry.has(error.code) && error.code !== 'RESOURCE_EXHAUSTED') {
+          // The leader's endpoint failed (a busy leader is still the leader): go round the others, whose
+          // forwarding may still reach it, for a while.
+          known[endpoint]!.leaderCooldownUntilMs = Date.now() + LEADER_ENDPOINT_COOLDOWN_MS;
+        }
         if (!retry.has(error.code)) throw error;
         last = error;
       }
@@ -261,7 +367,8 @@ export function createKvClient(options: KvClientOptions): KvClient {
     // Not the caller's signal: other writes may be waiting on this open.
     const op = startOperation(Math.max(1, deadlineMs - Date.now()), undefined, false);
     try {
-      const response = await attempts(op, READ_RETRY, (stub, opts) =>
+      // A write through the log, like any other: it goes to the leader's endpoint when known.
+      const response = await attempts(op, READ_RETRY, 'leader', (stub, opts) =>
         stub.openSession(create(OpenSessionRequestSchema), opts),
       );
       return createKvSession(response.sessionId);
@@ -300,7 +407,7 @@ export function createKvClient(options: KvClientOptions): KvClient {
     }
   }
 
-  async function write<R>(
+  async function write<R extends { readonly header?: ResponseHeader | undefined }>(
     options: KvOperationOptions | undefined,
     send: (stub: KvStub, ref: SessionRef, opts: CallOptions) => Promise<R>,
   ): Promise<R> {
@@ -313,7 +420,7 @@ export function createKvClient(options: KvClientOptions): KvClient {
           try {
             const s = current;
             const n = sequence;
-            return await attempts(op, WRITE_RETRY, (stub, opts) => send(stub, s.ref(n), opts));
+            return await attempts(op, WRITE_RETRY, 'leader', (stub, opts) => send(stub, s.ref(n), opts));
           } catch (thrown) {
             const error = KvError.from(thrown);
             if (error.code !== 'SESSION_EXPIRED' || op.mayHaveApplied) throw withOutcome(error, op);
@@ -332,13 +439,13 @@ export function createKvClient(options: KvClientOptions): KvClient {
     }
   }
 
-  async function read<R>(
+  async function read<R extends { readonly header?: ResponseHeader | undefined }>(
     options: KvOperationOptions | undefined,
     call: (stub: KvStub, opts: CallOptions) => Promise<R>,
   ): Promise<R> {
     const op = startOperation(options?.timeoutMs ?? defaultTimeoutMs, options?.signal, false);
     try {
-      return await attempts(op, READ_RETRY, call);
+      return await attempts(op, READ_RETRY, 'preferred', call);
     } finally {
       op.dispose();
     }
@@ -388,6 +495,9 @@ export function createKvClient(options: KvClientOptions): KvClient {
           deadlineMs: op.deadlineMs,
           signal: op.signal,
         });
+        // The member's own answer: learn which member a configured endpoint is.
+        const index = endpoints.indexOf(endpoint);
+        if (index >= 0) learnEndpoint(index, s.memberId);
         return {
           memberId: s.memberId,
           role: s.role,
