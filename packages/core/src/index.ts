@@ -51,4 +51,4 @@ export {
   SnapshotData,
   snapshotChunksOf,
 } from './snapshot-data.js';
-export type { ProgressState, ProgressStatus, RaftStatus } from './status.js';
+export type { BasicStatus, ProgressState, ProgressStatus, RaftStatus } from './status.js';

@@ -16,7 +16,7 @@ import { RaftLog } from './raft-log.js';
 import { ReadOnlyQueue } from './read-only.js';
 import type { ReadState, Ready, Role, SoftState } from './ready.js';
 import { SeededRandom } from './rng.js';
-import type { ProgressStatus, RaftStatus } from './status.js';
+import type { BasicStatus, ProgressStatus, RaftStatus } from './status.js';
 import type { Progress } from './tracker/progress.js';
 import { ProgressTracker } from './tracker/progress-tracker.js';
 
@@ -329,6 +329,10 @@ export class Raft {
         this.bcastAppend(true);
       }
     }
+  }
+
+  basicStatus(): BasicStatus {
+    return { id: this.id, role: this.role, leader: this.leader, term: this.term, commit: this.log.committed };
   }
 
   status(): RaftStatus {

@@ -3,7 +3,7 @@ import type { NodeId } from './entry.js';
 import type { Message } from './message.js';
 import { Raft, type UnsafeFaults } from './raft.js';
 import type { Ready } from './ready.js';
-import type { RaftStatus } from './status.js';
+import type { BasicStatus, RaftStatus } from './status.js';
 
 /** Where a proposal landed in the leader's log; the driver matches it against applied entries. */
 export interface ProposalTicket {
@@ -121,5 +121,10 @@ export class RawNode {
   /** A snapshot of the node's state, for monitoring and tests. */
   status(): RaftStatus {
     return this.raft.status();
+  }
+
+  /** Role, leader, term and commit index, without copying per-member progress (cheap; see {@link status}). */
+  basicStatus(): BasicStatus {
+    return this.raft.basicStatus();
   }
 }

@@ -31,3 +31,17 @@ export interface RaftStatus {
   /** Per-member progress, only on the leader. */
   readonly progress: ReadonlyMap<NodeId, ProgressStatus> | null;
 }
+
+/**
+ * The few fields of {@link RaftStatus} a request path needs, without copying the progress of every
+ * member: cheap enough to read on every client request.
+ */
+export interface BasicStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  /** The leader this node knows of, or `null`. */
+  readonly leader: NodeId | null;
+  readonly term: number;
+  /** Highest log index known committed. */
+  readonly commit: number;
+}

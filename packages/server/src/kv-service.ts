@@ -100,7 +100,7 @@ export function createKvService(options: KvServiceOptions): KvService {
   const header = (index: number): ResponseHeader =>
     create(ResponseHeaderSchema, {
       memberId: nodeId,
-      term: BigInt(node.status().hardState.term),
+      term: BigInt(node.basicStatus().term),
       index: BigInt(index),
     });
 
@@ -179,7 +179,7 @@ export function createKvService(options: KvServiceOptions): KvService {
           outcomeUnknown: mayHaveApplied,
         });
       }
-      const { role, leader } = node.status();
+      const { role, leader } = node.basicStatus();
       if (role === 'leader') {
         const started = performance.now();
         try {
@@ -242,7 +242,7 @@ export function createKvService(options: KvServiceOptions): KvService {
         return;
       } catch (error) {
         if (error instanceof RaftError && error.code === 'NOT_LEADER') {
-          await waitForLeaderChange(node, node.status().leader, Math.min(LEADER_WAIT_MS, remainingMs));
+          await waitForLeaderChange(node, node.basicStatus().leader, Math.min(LEADER_WAIT_MS, remainingMs));
           continue;
         }
         throw error instanceof RaftError ? raftToKvError(error, false) : error;

@@ -360,6 +360,14 @@ describe('createNode: single nodes and hostile input', () => {
       await within(node.read(), WAIT_MS, 'a read');
       await within(node.read({ lease: true }), WAIT_MS, 'a lease read');
       assert.deepEqual(node.status().conf.voters, ['solo']);
+      const full = node.status();
+      assert.deepEqual(node.basicStatus(), {
+        id: full.id,
+        role: full.role,
+        leader: full.leader,
+        term: full.hardState.term,
+        commit: full.hardState.commit,
+      });
       const stopped = node.whenStopped();
       await cluster.close();
       assert.equal(await within(stopped, WAIT_MS, 'whenStopped after close'), null);

@@ -5,7 +5,7 @@ import type { Message } from '../message.js';
 import { RawNode } from '../raw-node.js';
 import type { Ready, SoftState } from '../ready.js';
 import type { SnapshotChunkSource } from '../snapshot.js';
-import type { RaftStatus } from '../status.js';
+import type { BasicStatus, RaftStatus } from '../status.js';
 import { logTo, type NodeLogger, type NodeLogLevel } from './node-logger.js';
 import { type NodeOptions, type ResolvedNodeOptions, resolveNodeOptions } from './node-options.js';
 import { type OperationOptions, type OperationWording, runOperation, type Settler } from './operation.js';
@@ -68,6 +68,8 @@ export interface RaftNode<Result = unknown> {
   campaign(): void;
   /** A snapshot of the node's state. */
   status(): NodeStatus;
+  /** Role, leader, term and commit index, cheaply (no per-member progress): for request paths. */
+  basicStatus(): BasicStatus;
   /** Calls `listener` on each change of the known leader; returns a function that unsubscribes it. */
   onLeaderChange(listener: LeaderChangeListener): () => void;
   /**
@@ -236,6 +238,10 @@ class NodeDriver<Result> implements RaftNode<Result> {
       stopped: this.closing !== null || this.crashed !== null,
       error: this.crashed,
     };
+  }
+
+  basicStatus(): BasicStatus {
+    return this.raw.basicStatus();
   }
 
   onLeaderChange(listener: LeaderChangeListener): () => void {
