@@ -116,6 +116,8 @@ export function createAppendsSuite(): BenchSuite {
   }
   return {
     name: 'appends',
+    // 5 rounds keep a full `pnpm bench` under its 20-minute budget (10 took 303 s for this suite alone).
+    defaultRounds: 5,
     description:
       'durable appends, 256 entries per call: one entry per fdatasync vs group commit (batch-N = N entries per writev + fdatasync)',
     cases,

@@ -118,6 +118,8 @@ export function createTransportSuite(
   }
   return {
     name: 'transport',
+    // 5 rounds keep a full `pnpm bench` under its 20-minute budget (10 took 564 s for this suite alone).
+    defaultRounds: 5,
     description:
       'gRPC transports on loopback: one op sends <concurrency> appends of one <payload> entry from a to b and ' +
       'waits for all to arrive (messages/s = ops/s × concurrency)',
