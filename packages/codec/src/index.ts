@@ -23,7 +23,7 @@ export { decodeRaftMessage, encodeRaftMessage } from './raft-message-codec.js';
 
 // The parts, for storage and for transports that batch or chunk.
 
-export { decodeConfChange, encodeConfChange, fromProtoConfChange, toProtoConfChange } from './conf-change.js';
+export { fromProtoConfChange, toProtoConfChange } from './conf-change.js';
 export { fromProtoConfState, toProtoConfState } from './conf-state.js';
 export { fromProtoEntry, toProtoEntry } from './entry.js';
 export { fromProtoHardState, toProtoHardState } from './hard-state.js';

@@ -18,6 +18,9 @@ import type { NodeId } from './entry.js';
  * | `ABORTED` | the caller's AbortSignal fired; a proposal may or may not have been applied | maybe |
  * | `STOPPED` | the node is closed or crashed | no |
  * | `STORAGE_FAILED` | a write or sync to stable storage failed; the node stopped | no |
+ * | `CONF_CHANGE_IN_PROGRESS` | a membership change is not applied yet (or a new leader has not caught up); one at a time | after it applies |
+ * | `CONFIG_MISMATCH` | the membership differs from the one a change expected (compare-and-set) | after re-reading it |
+ * | `REMOVED` | this node was removed from the cluster; it stopped | no |
  */
 export type RaftErrorCode =
   | 'NOT_LEADER'
@@ -32,7 +35,10 @@ export type RaftErrorCode =
   | 'OUTCOME_UNKNOWN'
   | 'ABORTED'
   | 'STOPPED'
-  | 'STORAGE_FAILED';
+  | 'STORAGE_FAILED'
+  | 'CONF_CHANGE_IN_PROGRESS'
+  | 'CONFIG_MISMATCH'
+  | 'REMOVED';
 
 /** Options of {@link RaftError}. */
 export interface RaftErrorOptions {
@@ -61,7 +67,8 @@ export class RaftError extends Error {
       this.code === 'PROPOSAL_DROPPED' ||
       this.code === 'TOO_MANY_UNCOMMITTED' ||
       this.code === 'TRANSFER_IN_PROGRESS' ||
-      this.code === 'UNAVAILABLE'
+      this.code === 'UNAVAILABLE' ||
+      this.code === 'CONF_CHANGE_IN_PROGRESS'
     );
   }
 

@@ -1,6 +1,23 @@
 // The algorithm: pure, deterministic, no I/O.
 
-export type { ConfChange, ConfState } from './conf-state.js';
+export {
+  allVoters,
+  applyMemberChanges,
+  configId,
+  isJoint,
+  isMember,
+  isVoterIn,
+  leaveJoint,
+  validateConfState,
+} from './conf-change.js';
+export { decodeConfChange, decodeConfState, encodeConfChange, encodeConfState } from './conf-change-codec.js';
+export type {
+  ConfChange,
+  ConfChangeOptions,
+  ConfState,
+  MemberChange,
+  MemberChangeType,
+} from './conf-state.js';
 export type { RaftConfig, ResolvedRaftConfig } from './config.js';
 export { resolveRaftConfig } from './config.js';
 export type { Entry, EntryType, NodeId } from './entry.js';
@@ -31,6 +48,8 @@ export type { LogStorage, StorageUpdate } from './node/log-storage.js';
 export {
   createNode,
   type LeaderChangeListener,
+  type MembershipChangeOptions,
+  type MembershipListener,
   type NodeStatus,
   type RaftNode,
   type ReadOptions,

@@ -1,3 +1,4 @@
+import { validateConfState } from './conf-change.js';
 import type { Entry } from './entry.js';
 import { RaftError } from './errors.js';
 import type { Message } from './message.js';
@@ -55,6 +56,11 @@ function checkSnapshot(message: Message, snapshot: Snapshot): void {
   const conf = snapshot.meta.conf;
   if (conf === undefined || !Array.isArray(conf.voters) || !Array.isArray(conf.learners))
     fail(message, 'snapshot conf is malformed');
+  try {
+    validateConfState(conf, 'snapshot conf');
+  } catch (error) {
+    fail(message, error instanceof Error ? error.message : String(error));
+  }
 }
 
 /**

@@ -1,3 +1,6 @@
+import { applyMemberChanges, configId, isJoint, isMember, leaveJoint } from './conf-change.js';
+import { decodeConfChange, encodeConfChange } from './conf-change-codec.js';
+import type { ConfChangeOptions, ConfState, MemberChange } from './conf-state.js';
 import { type RaftConfig, type ResolvedRaftConfig, resolveRaftConfig } from './config.js';
 import type { Entry, NodeId } from './entry.js';
 import { RaftError } from './errors.js';
@@ -73,6 +76,16 @@ export class Raft {
   private uncommitted: { index: number; bytes: number }[] = [];
   private uncommittedBytes = 0;
 
+  /**
+   * On the leader, the index of the latest config entry in its log (or, just after winning, its whole
+   * log): no new change is accepted until the configuration has been applied up to it (one at a time).
+   */
+  private pendingConfIndex = 0;
+  /** The highest index whose configuration is applied: committed entries handed out so far. */
+  private confAppliedThrough = 0;
+  /** The configuration to report in the next Ready, when it changed. */
+  private confChanged: ConfState | null = null;
+
   private messages: Message[] = [];
   private persistedMessages: Message[] = [];
   private readStates: ReadState[] = [];
@@ -87,7 +100,12 @@ export class Raft {
     this.rng = new SeededRandom(this.cfg.randomSeed);
     const { hardState, confState } = this.cfg.storage.initialState();
     this.log = new RaftLog(this.cfg.storage, hardState.commit, this.cfg.applied);
-    this.tracker = new ProgressTracker(confState, this.cfg.maxInflightMessages, this.cfg.maxInflightBytes);
+    this.tracker = new ProgressTracker(
+      this.replayConf(confState),
+      this.cfg.maxInflightMessages,
+      this.cfg.maxInflightBytes,
+    );
+    this.confAppliedThrough = this.log.applied;
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.prevHardState = { term: hardState.term, vote: hardState.vote, commit: this.log.committed };
@@ -134,6 +152,45 @@ export class Raft {
     this.uncommittedBytes += bytes;
     this.appendDue = true;
     return { index: entry.index, term: entry.term };
+  }
+
+  proposeConfChange(
+    changes: readonly MemberChange[],
+    options: ConfChangeOptions = {},
+  ): {
+    index: number;
+    term: number;
+  } {
+    if (!Array.isArray(changes)) throw new RaftError('INVALID_ARGUMENT', 'changes must be an array');
+    if (this.role !== 'leader') {
+      throw new RaftError('NOT_LEADER', `${this.id} is not the leader`, { leader: this.leader });
+    }
+    if (this.transferee !== null) {
+      throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to ${this.transferee}`, {
+        leader: this.transferee,
+      });
+    }
+    // One change at a time, each decided against the configuration it follows (thesis §4.1); a new leader
+    // first commits an entry of its term, so a change of an earlier leader cannot still be in flight (the
+    // single-server bug discussed on raft-dev, 2015).
+    if (this.pendingConfIndex > this.confAppliedThrough || !this.committedInCurrentTerm()) {
+      throw new RaftError(
+        'CONF_CHANGE_IN_PROGRESS',
+        'a membership change is still being applied (or this leader has not caught up yet); retry shortly',
+        { leader: this.id },
+      );
+    }
+    const current = this.tracker.conf;
+    if (options.expectedConfigId !== undefined && options.expectedConfigId !== configId(current)) {
+      throw new RaftError(
+        'CONFIG_MISMATCH',
+        `the configuration is ${configId(current)}, not the expected ${options.expectedConfigId}`,
+        { leader: this.id },
+      );
+    }
+    const conf = applyMemberChanges(current, changes);
+    const index = this.appendConfEntry(changes, conf);
+    return { index, term: this.term };
   }
 
   step(m: Message): void {
@@ -223,7 +280,7 @@ export class Raft {
     // The transfer must finish within an election timeout, or it is abandoned (thesis §3.10).
     this.electionElapsed = 0;
     const pr = this.tracker.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) this.send({ type: 'timeoutNow', to });
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
     else this.sendAppends(to, true);
   }
 
@@ -275,12 +332,21 @@ export class Raft {
     const softChanged = this.role !== this.prevSoftState.role || this.leader !== this.prevSoftState.leader;
     const entries = unstable.nextEntries();
     const snapshot = unstable.nextSnapshot();
+    const committedEntries = this.log.nextCommittedEntries(this.cfg.maxCommittedBytesPerReady);
+    for (const entry of committedEntries) {
+      if (entry.type === 'config') this.applyConfEntry(entry);
+    }
+    const last = committedEntries[committedEntries.length - 1];
+    if (last !== undefined) this.confAppliedThrough = Math.max(this.confAppliedThrough, last.index);
+    const confState = this.confChanged;
+    this.confChanged = null;
     const ready: Ready = {
       softState: softChanged ? { leader: this.leader, role: this.role } : null,
       hardState: hardChanged ? hardState : null,
       entries,
       snapshot,
-      committedEntries: this.log.nextCommittedEntries(this.cfg.maxCommittedBytesPerReady),
+      committedEntries,
+      confState,
       messages: this.messages,
       persistedMessages: this.persistedMessages,
       readStates: this.readStates,
@@ -327,6 +393,10 @@ export class Raft {
       const self = this.tracker.progress.get(this.id);
       if (self?.maybeUpdate(this.log.stableLastIndex()) && this.maybeCommit()) {
         this.bcastAppend(true);
+      }
+      // A joint configuration is left as soon as it is applied (thesis §4.3): the leader appends C_new.
+      if (isJoint(this.tracker.conf) && this.pendingConfIndex <= this.confAppliedThrough) {
+        this.appendConfEntry([], leaveJoint(this.tracker.conf));
       }
     }
   }
@@ -419,6 +489,8 @@ export class Raft {
     self.becomeReplicate();
     self.recentActive = true;
     for (const pr of this.tracker.progress.values()) pr.recentActive = pr === self;
+    // Entries of earlier terms may hold a change not applied yet: no new change until they are.
+    this.pendingConfIndex = this.log.lastIndex();
     // Commit an entry of this term so earlier entries commit and ReadIndex becomes safe (Raft §5.4.2, §8).
     this.log.append([
       { term: this.term, index: this.log.lastIndex() + 1, type: 'noop', data: new Uint8Array(0) },
@@ -502,6 +574,11 @@ export class Raft {
         this.tracker.resetRecentActive(this.id);
       }
       this.transferee = null;
+      for (const [id, pr] of [...this.tracker.progress]) {
+        // A departing member not heard from for a whole election timeout is given up on.
+        if (this.tracker.departing.has(id) && !pr.recentActive) this.tracker.forgetDeparting(id);
+      }
+      if (!this.tracker.isVoter(this.id)) this.handOverLeadership();
     }
     if (this.heartbeatElapsed >= this.cfg.heartbeatTicks) {
       this.heartbeatElapsed = 0;
@@ -668,7 +745,9 @@ export class Raft {
       this.log.commitTo(index);
     } else {
       this.log.restore(m.snapshot);
-      this.tracker.setConf(m.snapshot.meta.conf, this.log.lastIndex());
+      this.tracker.setConf(m.snapshot.meta.conf, this.log.lastIndex() + 1);
+      this.confAppliedThrough = Math.max(this.confAppliedThrough, index);
+      this.confChanged = m.snapshot.meta.conf;
     }
     this.send({
       type: 'appendResponse',
@@ -714,9 +793,10 @@ export class Raft {
     if (this.maybeCommit()) this.bcastAppend(true);
     else if (wasPaused || pr.match < this.log.lastIndex()) this.sendAppends(m.from, false);
 
-    if (m.from === this.transferee && pr.match === this.log.lastIndex()) {
-      this.send({ type: 'timeoutNow', to: m.from });
-    }
+    const departAt = this.tracker.departing.get(m.from);
+    if (departAt !== undefined && pr.match >= departAt) this.tracker.forgetDeparting(m.from);
+
+    if (m.from === this.transferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponse): void {
@@ -732,7 +812,13 @@ export class Raft {
     if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, true);
 
     if (m.context !== 0) {
-      for (const read of this.readOnly.recvAck(m.from, m.context, this.tracker.voters)) {
+      const reads = this.readOnly.recvAck(
+        m.from,
+        m.context,
+        (id) => this.tracker.isVoter(id),
+        (acks) => this.tracker.hasQuorum(acks),
+      );
+      for (const read of reads) {
         this.answerRead(read.from, read.requestId, read.index);
       }
     }
@@ -836,7 +922,7 @@ export class Raft {
       this.readsAwaitingCommit.push({ from, requestId });
       return;
     }
-    if (this.tracker.voters.length === 1 && this.tracker.isVoter(this.id)) {
+    if (this.tracker.hasQuorum(new Set([this.id]))) {
       this.answerRead(from, requestId, this.log.committed);
       return;
     }
@@ -869,6 +955,88 @@ export class Raft {
 
   private committedInCurrentTerm(): boolean {
     return this.log.term(this.log.committed) === this.term;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Membership (thesis §4; see docs/membership.md)
+
+  /**
+   * The configuration in force after the entries this node applied before it started (`applied` may be
+   * past the stored snapshot when the state machine keeps its own state): the last config entry up to it.
+   */
+  private replayConf(initial: ConfState): ConfState {
+    let conf = initial;
+    const from = this.log.firstIndex();
+    if (this.log.applied < from) return conf;
+    for (const entry of this.log.slice(from, this.log.applied + 1, Number.POSITIVE_INFINITY)) {
+      if (entry.type === 'config') conf = decodeConfChange(entry.data).conf;
+    }
+    return conf;
+  }
+
+  /** Appends a config entry on the leader and replicates it with the next Ready. */
+  private appendConfEntry(changes: readonly MemberChange[], conf: ConfState): number {
+    const index = this.log.lastIndex() + 1;
+    const data = encodeConfChange({ changes, conf });
+    this.log.append([{ term: this.term, index, type: 'config', data }]);
+    this.pendingConfIndex = index;
+    this.appendDue = true;
+    return index;
+  }
+
+  /**
+   * Puts the configuration of a committed config entry in force, as it is handed out for applying (etcd's
+   * rule: a configuration takes effect when applied, which is safe because a leader starts no change
+   * before the previous one is applied, and a joint configuration is left only through another entry).
+   */
+  private applyConfEntry(entry: Entry): void {
+    let conf: ConfState;
+    try {
+      conf = decodeConfChange(entry.data).conf;
+    } catch (error) {
+      throw new RaftError('INVALID_ARGUMENT', `the committed config entry ${entry.index} is corrupt`, {
+        cause: error,
+      });
+    }
+    const before = new Set(this.tracker.progress.keys());
+    this.tracker.setConf(conf, this.log.lastIndex() + 1, this.role === 'leader' ? entry.index : 0);
+    this.confChanged = conf;
+    if (this.role !== 'leader') return;
+    // A smaller quorum may commit more at once; new members start being probed now.
+    if (this.maybeCommit()) this.bcastAppend(true);
+    for (const id of this.tracker.progress.keys()) {
+      if (id !== this.id && !before.has(id)) this.sendAppends(id, true);
+    }
+    if (!this.tracker.isVoter(this.id)) this.handOverLeadership();
+  }
+
+  /**
+   * A leader that is no longer a voter keeps replicating (so the change that removed it reaches everyone)
+   * but hands leadership to the most up-to-date voter (thesis §4.2.2), and steps down when it does.
+   */
+  private handOverLeadership(): void {
+    if (this.role !== 'leader' || this.transferee !== null) return;
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const id of this.tracker.voters) {
+      const match = this.tracker.progress.get(id)?.match ?? 0;
+      if (id !== this.id && match > bestMatch) {
+        best = id;
+        bestMatch = match;
+      }
+    }
+    if (best !== null) this.transferLeadership(best);
+  }
+
+  /** Tells `to` to campaign now; a leader that is no longer a voter steps down with it. */
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', to });
+    if (!this.tracker.isVoter(this.id)) this.becomeFollower(this.term, null);
+  }
+
+  /** Whether this node is in the configuration in force (voter, outgoing voter or learner). */
+  isMemberOfConf(): boolean {
+    return isMember(this.tracker.conf, this.id);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { ConfChangeOptions, MemberChange } from './conf-state.js';
 import type { RaftConfig } from './config.js';
 import type { NodeId } from './entry.js';
 import type { Message } from './message.js';
@@ -65,6 +66,20 @@ export class RawNode {
    */
   propose(data: Uint8Array): ProposalTicket {
     return this.raft.propose(data);
+  }
+
+  /**
+   * Appends a membership change to the leader's log (thesis §4). It takes effect on each node when it is
+   * committed and handed out in `committedEntries`. A change that alters the voters by more than one node
+   * (such as replacing one voter by another) goes through a joint configuration (§4.3), which the leader
+   * leaves by itself with a second entry. One change at a time.
+   * @throws RaftError `NOT_LEADER`, `TRANSFER_IN_PROGRESS`; `CONF_CHANGE_IN_PROGRESS` while the previous
+   * change is not applied (or the cluster is joint, or this leader has not committed an entry of its term);
+   * `CONFIG_MISMATCH` when `options.expectedConfigId` is not the current configuration's
+   * {@link configId}; `INVALID_ARGUMENT` for a change that does not fit the configuration.
+   */
+  proposeConfChange(changes: readonly MemberChange[], options?: ConfChangeOptions): ProposalTicket {
+    return this.raft.proposeConfChange(changes, options);
   }
 
   /**

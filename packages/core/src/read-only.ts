@@ -1,5 +1,4 @@
 import type { NodeId } from './entry.js';
-import { quorumSize } from './quorum/majority.js';
 
 /** A ReadIndex request the leader is confirming. */
 export interface PendingRead {
@@ -31,21 +30,22 @@ export class ReadOnlyQueue {
 
   /**
    * Records that `from` acknowledged the heartbeat round `context` (and so every earlier one), and
-   * returns the reads now confirmed by a quorum of `voters`, oldest first.
+   * returns the reads now confirmed by a quorum (as `isVoter` and `hasQuorum` define it), oldest first.
    */
-  recvAck(from: NodeId, context: number, voters: readonly NodeId[]): PendingRead[] {
-    if (context === 0 || !voters.includes(from)) return [];
+  recvAck(
+    from: NodeId,
+    context: number,
+    isVoter: (id: NodeId) => boolean,
+    hasQuorum: (acks: ReadonlySet<NodeId>) => boolean,
+  ): PendingRead[] {
+    if (context === 0 || !isVoter(from)) return [];
     for (const read of this.pending) {
       if (read.context > context) break;
       read.acks.add(from);
     }
-    const needed = quorumSize(voters.length);
     let confirmed = 0;
     for (let i = 0; i < this.pending.length; i++) {
-      const read = this.pending[i]!;
-      let votes = 0;
-      for (const id of read.acks) if (voters.includes(id)) votes++;
-      if (votes >= needed) confirmed = i + 1;
+      if (hasQuorum(this.pending[i]!.acks)) confirmed = i + 1;
     }
     if (confirmed === 0) return [];
     // A later confirmed round confirms every earlier read too.

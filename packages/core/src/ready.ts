@@ -1,3 +1,4 @@
+import type { ConfState } from './conf-state.js';
 import type { Entry, NodeId } from './entry.js';
 import type { RaftErrorCode } from './errors.js';
 import type { HardState } from './hard-state.js';
@@ -47,8 +48,16 @@ export interface Ready {
   readonly entries: readonly Entry[];
   /** A snapshot to install in stable storage (and into the state machine) before anything else. */
   readonly snapshot: Snapshot | null;
-  /** Entries committed and durable, to apply in order. */
+  /**
+   * Entries committed and durable, to apply in order. `config` entries are already in force in the core
+   * (they never go to the state machine); `noop` entries carry nothing.
+   */
   readonly committedEntries: readonly Entry[];
+  /**
+   * The membership after this Ready's `snapshot` and `committedEntries`, when they changed it; otherwise
+   * `null`. Store it with any snapshot taken at or after their last index.
+   */
+  readonly confState: ConfState | null;
   /** Messages that may be sent now. */
   readonly messages: readonly Message[];
   /** Messages to send only after `snapshot`, `entries` and `hardState` are durable. */

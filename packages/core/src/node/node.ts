@@ -1,3 +1,6 @@
+import { isMember } from '../conf-change.js';
+import { decodeConfChange } from '../conf-change-codec.js';
+import type { ConfChangeOptions, ConfState, MemberChange } from '../conf-state.js';
 import { resolveRaftConfig } from '../config.js';
 import type { Entry, NodeId } from '../entry.js';
 import { RaftError, type RaftErrorCode } from '../errors.js';
@@ -23,6 +26,12 @@ export interface NodeStatus extends RaftStatus {
 
 /** Called when the leader this node knows of changes; `leader` is `null` while none is known. */
 export type LeaderChangeListener = (leader: NodeId | null, term: number) => void;
+
+/** Called with the membership after each applied configuration change, and the index it applied at. */
+export type MembershipListener = (conf: ConfState, index: number) => void;
+
+/** Options of {@link RaftNode.changeMembership}. */
+export interface MembershipChangeOptions extends OperationOptions, ConfChangeOptions {}
 
 /**
  * A running Raft node: the pure core (`RawNode`) driven by a tick timer, a {@link Transport}, a
@@ -64,6 +73,23 @@ export interface RaftNode<Result = unknown> {
    * @throws RaftError `NOT_LEADER` on a follower, `INVALID_ARGUMENT` when `to` is not a voter, `STOPPED`.
    */
   transferLeadership(to: NodeId): void;
+  /**
+   * Changes the membership (thesis §4) and resolves with the configuration in force once the change is
+   * applied here. Only the leader accepts changes, one at a time. Changing the voters by more than one node
+   * at once (such as replacing a voter: add one, remove another) goes through a joint configuration
+   * (§4.3), which the leader then leaves by itself; the result is the joint configuration.
+   * Removing the leader is allowed: it keeps leading until the change is applied, then hands leadership to
+   * the most up-to-date voter and stops (see {@link whenStopped}).
+   * @throws RaftError `NOT_LEADER`, `TRANSFER_IN_PROGRESS`, `CONF_CHANGE_IN_PROGRESS` (retry once the
+   * previous change is applied), `CONFIG_MISMATCH` (`expectedConfigId` is stale), `INVALID_ARGUMENT`;
+   * `PROPOSAL_DROPPED`, `TIMEOUT`, `ABORTED`, `STOPPED` as for {@link propose}.
+   */
+  changeMembership(changes: readonly MemberChange[], options?: MembershipChangeOptions): Promise<ConfState>;
+  /**
+   * Calls `listener` after each membership change this node applies (from a config entry or a snapshot);
+   * returns a function that unsubscribes it. `status().conf` is the membership in force.
+   */
+  onMembershipChange(listener: MembershipListener): () => void;
   /** Starts an election now instead of waiting for the election timeout. */
   campaign(): void;
   /** A snapshot of the node's state. */
@@ -74,7 +100,8 @@ export interface RaftNode<Result = unknown> {
   onLeaderChange(listener: LeaderChangeListener): () => void;
   /**
    * Resolves once the node stops: with `null` after `close()`, with the fault after a crash-stop
-   * (`STORAGE_FAILED`, or `STOPPED` for a failing state machine or core). Never rejects.
+   * (`STORAGE_FAILED`, or `STOPPED` for a failing state machine or core), or with `REMOVED` once this node
+   * applied a configuration without it (a removed leader first hands leadership over). Never rejects.
    */
   whenStopped(): Promise<RaftError | null>;
   /**
@@ -105,6 +132,10 @@ interface QueuedProposal<Result> {
 
 const PROPOSAL: OperationWording = { noun: 'proposal', outcome: '; it may or may not have been applied' };
 const READ: OperationWording = { noun: 'read', outcome: '' };
+const CONF_CHANGE: OperationWording = {
+  noun: 'membership change',
+  outcome: '; it may or may not have been applied',
+};
 
 /**
  * Creates a node from its storage, transport and state machine. Nothing runs until `start()`.
@@ -132,6 +163,12 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private readonly proposals = new PendingProposals<Result>();
   private readonly reads = new PendingReads();
   private readonly listeners = new Set<LeaderChangeListener>();
+  private readonly confProposals = new PendingProposals<ConfState>('config');
+  private readonly membershipListeners = new Set<MembershipListener>();
+  /** The membership as of `applied`: stored with snapshots taken here. */
+  private appliedConf: ConfState;
+  /** Set once this node applied a configuration that removed it: the tick count then. */
+  private removedAtTick: number | null = null;
   /** Whether the state machine must be restored from the stored snapshot on start. */
   private restoreOnStart: boolean;
   /** Index of the last entry the state machine applied. */
@@ -167,6 +204,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.applied = Math.max(requested, snapshotIndex);
     this.snapshotIndex = snapshotIndex;
     this.raw = new RawNode({ ...opts.raft, applied: this.applied });
+    this.appliedConf = this.raw.status().conf;
   }
 
   start(): Promise<void> {
@@ -224,6 +262,29 @@ class NodeDriver<Result> implements RaftNode<Result> {
     if (!this.accepting()) throw this.stoppedError();
     this.raw.transferLeadership(to);
     this.scheduleLoop();
+  }
+
+  changeMembership(
+    changes: readonly MemberChange[],
+    options: MembershipChangeOptions = {},
+  ): Promise<ConfState> {
+    if (!this.accepting()) return Promise.reject(this.stoppedError());
+    return runOperation<ConfState>(options, CONF_CHANGE, (settler) => {
+      const confOptions =
+        options.expectedConfigId === undefined ? {} : { expectedConfigId: options.expectedConfigId };
+      const ticket = this.raw.proposeConfChange(changes, confOptions);
+      this.confProposals.add(ticket, settler);
+      this.scheduleLoop();
+      return () => this.confProposals.forget(ticket, settler);
+    });
+  }
+
+  onMembershipChange(listener: MembershipListener): () => void {
+    const entry: MembershipListener = (conf, index) => listener(conf, index);
+    this.membershipListeners.add(entry);
+    return () => {
+      this.membershipListeners.delete(entry);
+    };
   }
 
   campaign(): void {
@@ -307,6 +368,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
       const error = new RaftError('STOPPED', `node ${this.id} is closed`);
       for (const queued of this.unbatched.splice(0)) queued.settler.reject(error);
       this.proposals.rejectAll(error);
+      this.confProposals.rejectAll(error);
       this.reads.rejectAll(error);
     }
     await this.starting?.catch(() => {});
@@ -327,9 +389,11 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.crashed = error;
     this.running = false;
     this.stopTicker();
-    this.log('error', `node crash-stopped: ${message}`, { code, error: cause });
+    if (code === 'REMOVED') this.log('info', `node stopped: ${message}`);
+    else this.log('error', `node crash-stopped: ${message}`, { code, error: cause });
     for (const queued of this.unbatched.splice(0)) queued.settler.reject(error);
     this.proposals.rejectAll(error);
+    this.confProposals.rejectAll(error);
     this.reads.rejectAll(error);
     this.noteStopped(error);
     void this.closeQuietly('transport', () => this.opts.transport.close());
@@ -363,6 +427,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     if (!this.running) return;
     this.tickCount++;
     this.raw.tick();
+    if (this.removedAtTick !== null) this.maybeStopRemoved();
     for (const read of this.reads.maybeRetry(this.tickCount, this.readRetryTicks)) {
       this.log('debug', 'retrying an unanswered read index request', { requestId: read.requestId });
       this.raw.readIndex(read.requestId);
@@ -409,6 +474,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
         const ready = this.raw.ready();
         if (!(await this.handleReady(ready))) return;
         this.raw.advance(ready);
+        if (this.removedAtTick !== null && this.maybeStopRemoved()) return;
         if (!(await this.maybeSnapshot())) return;
       }
     } catch (error) {
@@ -427,7 +493,10 @@ class NodeDriver<Result> implements RaftNode<Result> {
     // 1. Messages that promise nothing about this node's disk go out at once.
     this.sendAll(ready.messages);
     // 2. Persist; a newer leader's entries may replace some of ours first.
-    if (ready.entries.length > 0) this.proposals.maybeDropOverwritten(ready.entries);
+    if (ready.entries.length > 0) {
+      this.proposals.maybeDropOverwritten(ready.entries);
+      this.confProposals.maybeDropOverwritten(ready.entries);
+    }
     const writes = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null;
     const saved: Promise<boolean> = writes
       ? this.opts.storage
@@ -478,7 +547,9 @@ class NodeDriver<Result> implements RaftNode<Result> {
       this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
       this.bytesSinceSnapshot = 0;
       this.proposals.coveredBySnapshot(meta.index);
+      this.confProposals.coveredBySnapshot(meta.index);
       this.reads.appliedTo(this.applied);
+      this.membershipApplied(meta.conf, meta.index);
       for (const entry of ready.committedEntries) {
         if (!(await this.apply(entry))) return false;
       }
@@ -520,9 +591,23 @@ class NodeDriver<Result> implements RaftNode<Result> {
       this.applied = entry.index;
       this.bytesSinceSnapshot += entry.data.byteLength;
       this.proposals.applied(entry, result);
+      this.confProposals.skipped(entry);
+    } else if (entry.type === 'config') {
+      let conf: ConfState;
+      try {
+        conf = decodeConfChange(entry.data).conf;
+      } catch (error) {
+        this.crash('STOPPED', `the config entry ${entry.index} is corrupt`, error);
+        return false;
+      }
+      this.applied = entry.index;
+      this.proposals.skipped(entry);
+      this.confProposals.applied(entry, conf);
+      this.membershipApplied(conf, entry.index);
     } else {
       this.applied = entry.index;
       this.proposals.skipped(entry);
+      this.confProposals.skipped(entry);
     }
     this.reads.appliedTo(this.applied);
     return true;
@@ -552,8 +637,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     }
     if (!this.running) return false;
     try {
-      // Membership is static until configuration changes land; then this must be the ConfState at `index`.
-      const conf = storage.initialState().confState;
+      const conf = this.appliedConf;
       // A chunked snapshot streams from the state machine to the storage without being joined.
       await storage.saveSnapshot({ index, term: storage.term(index), conf }, data);
     } catch (error) {
@@ -564,6 +648,44 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.bytesSinceSnapshot = 0;
     this.log('debug', 'stored a state machine snapshot', { index });
     return this.running;
+  }
+
+  /** Records the membership as of `index`, tells the listeners, and notices this node's removal. */
+  private membershipApplied(conf: ConfState, index: number): void {
+    const wasMember = isMember(this.appliedConf, this.id);
+    this.appliedConf = conf;
+    this.log('info', 'membership changed', {
+      index,
+      voters: conf.voters,
+      learners: conf.learners,
+      votersOutgoing: conf.votersOutgoing ?? [],
+    });
+    for (const listener of [...this.membershipListeners]) {
+      try {
+        listener(conf, index);
+      } catch (error) {
+        this.log('warn', 'a membership listener threw', { error });
+      }
+    }
+    if (wasMember && !isMember(conf, this.id) && this.removedAtTick === null) {
+      this.removedAtTick = this.tickCount;
+      this.log('info', 'this node was removed from the cluster', { index });
+    } else if (isMember(conf, this.id)) {
+      this.removedAtTick = null;
+    }
+  }
+
+  /**
+   * Stops a removed node once it no longer leads (a removed leader first hands leadership over), or after
+   * a few election timeouts at the latest. Returns whether it stopped.
+   */
+  private maybeStopRemoved(): boolean {
+    const since = this.removedAtTick;
+    if (since === null) return false;
+    const stillLeading = this.raw.basicStatus().role === 'leader';
+    if (stillLeading && this.tickCount - since < 3 * this.readRetryTicks) return false;
+    this.crash('REMOVED', `node ${this.id} was removed from the cluster`, null);
+    return true;
   }
 
   private sendAll(messages: readonly Message[]): void {

@@ -20,6 +20,9 @@ interface PendingProposal<Result> {
 export class PendingProposals<Result> {
   private readonly byIndex = new Map<number, PendingProposal<Result>>();
 
+  /** @param kind the type of entry these proposals make: commands, or membership changes. */
+  constructor(private readonly kind: 'normal' | 'config' = 'normal') {}
+
   /** Number of proposals waiting. */
   get size(): number {
     return this.byIndex.size;
@@ -68,11 +71,11 @@ export class PendingProposals<Result> {
     const pending = this.byIndex.get(entry.index);
     if (pending === undefined) return;
     this.byIndex.delete(entry.index);
-    if (pending.term === entry.term && entry.type === 'normal') pending.settler.resolve(result);
+    if (pending.term === entry.term && entry.type === this.kind) pending.settler.resolve(result);
     else pending.settler.reject(dropped(entry.index, pending.term, entry.term));
   }
 
-  /** A non-command entry (`noop`, `config`) was applied at `entry.index`: any proposal there was replaced. */
+  /** An entry of another kind was applied at `entry.index`: any proposal there was replaced. */
   skipped(entry: Entry): void {
     const pending = this.byIndex.get(entry.index);
     if (pending === undefined) return;

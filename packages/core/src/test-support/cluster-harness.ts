@@ -1,4 +1,5 @@
 // Helpers for the driver tests: an in-memory cluster of real nodes. This file has no tests of its own.
+import type { ConfState } from '../conf-state.js';
 import type { NodeId } from '../entry.js';
 import { MemoryStorage } from '../memory/memory-storage.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../memory/memory-transport.js';
@@ -134,27 +135,40 @@ export class TestCluster {
   readonly storages = new Map<NodeId, FaultyStorage>();
   readonly loggers = new Map<NodeId, MemoryLogger>();
 
-  constructor(options: ClusterOptions = {}) {
+  constructor(private readonly options: ClusterOptions = {}) {
     const ids = options.ids ?? ['n1', 'n2', 'n3'];
     ids.forEach((id, i) => {
-      const storage = new FaultyStorage({ conf: { voters: [...ids], learners: [] } });
-      const machine = new RecordingMachine();
-      const logger = new MemoryLogger();
-      const node = createNode<string>({
-        ...options.node,
-        id,
-        storage: storage as LogStorage,
-        transport: this.network.transport(id),
-        stateMachine: machine,
-        tickIntervalMs: options.tickIntervalMs ?? 10,
-        randomSeed: 1000 + i,
-        logger,
-      });
-      this.nodes.set(id, node);
-      this.machines.set(id, machine);
-      this.storages.set(id, storage);
-      this.loggers.set(id, logger);
+      this.makeNode(id, { voters: [...ids], learners: [] }, 1000 + i);
     });
+  }
+
+  /**
+   * Creates (does not start) a node with empty storage and an empty membership, as a server joining a
+   * running cluster is; it learns the membership from the leader once it is added.
+   */
+  addNode(id: NodeId): RaftNode<string> {
+    return this.makeNode(id, { voters: [], learners: [] }, 2000 + this.nodes.size);
+  }
+
+  private makeNode(id: NodeId, conf: ConfState, seed: number): RaftNode<string> {
+    const storage = new FaultyStorage({ conf });
+    const machine = new RecordingMachine();
+    const logger = new MemoryLogger();
+    const node = createNode<string>({
+      ...this.options.node,
+      id,
+      storage: storage as LogStorage,
+      transport: this.network.transport(id),
+      stateMachine: machine,
+      tickIntervalMs: this.options.tickIntervalMs ?? 10,
+      randomSeed: seed,
+      logger,
+    });
+    this.nodes.set(id, node);
+    this.machines.set(id, machine);
+    this.storages.set(id, storage);
+    this.loggers.set(id, logger);
+    return node;
   }
 
   node(id: NodeId): RaftNode<string> {

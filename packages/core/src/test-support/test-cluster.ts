@@ -82,6 +82,18 @@ export class TestCluster {
     return this.member(id).node;
   }
 
+  /**
+   * Starts a brand-new node `id` with empty storage and an empty membership (it knows no one and never
+   * campaigns), as a server joining a running cluster does; it learns the membership from the log.
+   */
+  addNode(id: NodeId, seed = 50): TestMember {
+    if (this.members.has(id)) throw new Error(`${id} exists`);
+    const storage = new MemoryStorage({ conf: { voters: [], learners: [] } });
+    const member = { node: this.newNode(id, storage, seed), storage, applied: [], readStates: [] };
+    this.members.set(id, member);
+    return member;
+  }
+
   /** Restarts `id` from its durable storage, losing its volatile state (and its unapplied place). */
   restart(id: NodeId, seed = 99): void {
     const m = this.member(id);

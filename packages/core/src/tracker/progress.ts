@@ -28,7 +28,7 @@ export class Progress {
 
   constructor(
     next: number,
-    readonly isLearner: boolean,
+    public isLearner: boolean,
     maxInflightMessages: number,
     maxInflightBytes: number,
   ) {

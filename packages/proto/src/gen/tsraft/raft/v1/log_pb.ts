@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsraft/raft/v1/log.proto.
  */
 export const file_tsraft_raft_v1_log: GenFile = /*@__PURE__*/
-  fileDesc("Chh0c3JhZnQvcmFmdC92MS9sb2cucHJvdG8SDnRzcmFmdC5yYWZ0LnYxIlsKBUVudHJ5EgwKBHRlcm0YASABKAQSDQoFaW5kZXgYAiABKAQSJwoEdHlwZRgDIAEoDjIZLnRzcmFmdC5yYWZ0LnYxLkVudHJ5VHlwZRIMCgRkYXRhGAQgASgMIjcKCUhhcmRTdGF0ZRIMCgR0ZXJtGAEgASgEEgwKBHZvdGUYAiABKAkSDgoGY29tbWl0GAMgASgEIi0KCUNvbmZTdGF0ZRIOCgZ2b3RlcnMYASADKAkSEAoIbGVhcm5lcnMYAiADKAkiSwoKQ29uZkNoYW5nZRIsCgR0eXBlGAEgASgOMh4udHNyYWZ0LnJhZnQudjEuQ29uZkNoYW5nZVR5cGUSDwoHbm9kZV9pZBgCIAEoCSJUCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBInCgRjb25mGAMgASgLMhkudHNyYWZ0LnJhZnQudjEuQ29uZlN0YXRlKmoKCUVudHJ5VHlwZRIaChZFTlRSWV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRRU5UUllfVFlQRV9OT1JNQUwQARITCg9FTlRSWV9UWVBFX05PT1AQAhIVChFFTlRSWV9UWVBFX0NPTkZJRxADKpYBCg5Db25mQ2hhbmdlVHlwZRIgChxDT05GX0NIQU5HRV9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaQ09ORl9DSEFOR0VfVFlQRV9BRERfVk9URVIQARIgChxDT05GX0NIQU5HRV9UWVBFX0FERF9MRUFSTkVSEAISIAocQ09ORl9DSEFOR0VfVFlQRV9SRU1PVkVfTk9ERRADYgZwcm90bzM");
+  fileDesc("Chh0c3JhZnQvcmFmdC92MS9sb2cucHJvdG8SDnRzcmFmdC5yYWZ0LnYxIlsKBUVudHJ5EgwKBHRlcm0YASABKAQSDQoFaW5kZXgYAiABKAQSJwoEdHlwZRgDIAEoDjIZLnRzcmFmdC5yYWZ0LnYxLkVudHJ5VHlwZRIMCgRkYXRhGAQgASgMIjcKCUhhcmRTdGF0ZRIMCgR0ZXJtGAEgASgEEgwKBHZvdGUYAiABKAkSDgoGY29tbWl0GAMgASgEIrUBCglDb25mU3RhdGUSDgoGdm90ZXJzGAEgAygJEhAKCGxlYXJuZXJzGAIgAygJEhcKD3ZvdGVyc19vdXRnb2luZxgDIAMoCRI7CglhZGRyZXNzZXMYBCADKAsyKC50c3JhZnQucmFmdC52MS5Db25mU3RhdGUuQWRkcmVzc2VzRW50cnkaMAoOQWRkcmVzc2VzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJeCgxNZW1iZXJDaGFuZ2USLAoEdHlwZRgBIAEoDjIeLnRzcmFmdC5yYWZ0LnYxLkNvbmZDaGFuZ2VUeXBlEg8KB25vZGVfaWQYAiABKAkSDwoHYWRkcmVzcxgDIAEoCSJkCgpDb25mQ2hhbmdlEi0KB2NoYW5nZXMYASADKAsyHC50c3JhZnQucmFmdC52MS5NZW1iZXJDaGFuZ2USJwoEY29uZhgCIAEoCzIZLnRzcmFmdC5yYWZ0LnYxLkNvbmZTdGF0ZSJUCgxTbmFwc2hvdE1ldGESDQoFaW5kZXgYASABKAQSDAoEdGVybRgCIAEoBBInCgRjb25mGAMgASgLMhkudHNyYWZ0LnJhZnQudjEuQ29uZlN0YXRlKmoKCUVudHJ5VHlwZRIaChZFTlRSWV9UWVBFX1VOU1BFQ0lGSUVEEAASFQoRRU5UUllfVFlQRV9OT1JNQUwQARITCg9FTlRSWV9UWVBFX05PT1AQAhIVChFFTlRSWV9UWVBFX0NPTkZJRxADKpYBCg5Db25mQ2hhbmdlVHlwZRIgChxDT05GX0NIQU5HRV9UWVBFX1VOU1BFQ0lGSUVEEAASHgoaQ09ORl9DSEFOR0VfVFlQRV9BRERfVk9URVIQARIgChxDT05GX0NIQU5HRV9UWVBFX0FERF9MRUFSTkVSEAISIAocQ09ORl9DSEFOR0VfVFlQRV9SRU1PVkVfTk9ERRADYgZwcm90bzM");
 
 /**
  * One log entry.
@@ -98,7 +98,8 @@ export const HardStateSchema: GenMessage<HardState> = /*@__PURE__*/
 
 /**
  * The membership of the cluster.
- * Invariant: `voters` and `learners` are disjoint and hold no duplicates.
+ * Invariants: `voters` and `learners` are disjoint and hold no duplicates; `voters_outgoing` holds no
+ * duplicates and is disjoint from `learners`; `addresses` names only members.
  *
  * @generated from message tsraft.raft.v1.ConfState
  */
@@ -116,6 +117,22 @@ export type ConfState = Message<"tsraft.raft.v1.ConfState"> & {
    * @generated from field: repeated string learners = 2;
    */
   learners: string[];
+
+  /**
+   * While in a joint configuration (Raft thesis §4.3), the voters of the configuration being left: every
+   * decision then needs a majority of `voters` and a majority of `voters_outgoing`. Empty otherwise.
+   *
+   * @generated from field: repeated string voters_outgoing = 3;
+   */
+  votersOutgoing: string[];
+
+  /**
+   * Where each member listens (for example host:port), as given when it was added. Carried, never
+   * interpreted, by the core.
+   *
+   * @generated from field: map<string, string> addresses = 4;
+   */
+  addresses: { [key: string]: string };
 };
 
 /**
@@ -126,11 +143,11 @@ export const ConfStateSchema: GenMessage<ConfState> = /*@__PURE__*/
   messageDesc(file_tsraft_raft_v1_log, 2);
 
 /**
- * A single-server membership change, carried encoded in the `data` of an ENTRY_TYPE_CONFIG entry.
+ * One change to the membership.
  *
- * @generated from message tsraft.raft.v1.ConfChange
+ * @generated from message tsraft.raft.v1.MemberChange
  */
-export type ConfChange = Message<"tsraft.raft.v1.ConfChange"> & {
+export type MemberChange = Message<"tsraft.raft.v1.MemberChange"> & {
   /**
    * What the change does.
    *
@@ -144,6 +161,44 @@ export type ConfChange = Message<"tsraft.raft.v1.ConfChange"> & {
    * @generated from field: string node_id = 2;
    */
   nodeId: string;
+
+  /**
+   * Where the member listens; empty when not given.
+   *
+   * @generated from field: string address = 3;
+   */
+  address: string;
+};
+
+/**
+ * Describes the message tsraft.raft.v1.MemberChange.
+ * Use `create(MemberChangeSchema)` to create a new message.
+ */
+export const MemberChangeSchema: GenMessage<MemberChange> = /*@__PURE__*/
+  messageDesc(file_tsraft_raft_v1_log, 3);
+
+/**
+ * A membership change, carried encoded in the `data` of an ENTRY_TYPE_CONFIG entry: the changes asked for
+ * and the complete configuration in force once the entry is applied, so a node can apply it without
+ * knowing the configuration before it. A leader appends one with no `changes` to leave a joint
+ * configuration.
+ *
+ * @generated from message tsraft.raft.v1.ConfChange
+ */
+export type ConfChange = Message<"tsraft.raft.v1.ConfChange"> & {
+  /**
+   * The changes asked for, in order; empty for leaving a joint configuration.
+   *
+   * @generated from field: repeated tsraft.raft.v1.MemberChange changes = 1;
+   */
+  changes: MemberChange[];
+
+  /**
+   * The configuration once this entry is applied; always set.
+   *
+   * @generated from field: tsraft.raft.v1.ConfState conf = 2;
+   */
+  conf?: ConfState | undefined;
 };
 
 /**
@@ -151,7 +206,7 @@ export type ConfChange = Message<"tsraft.raft.v1.ConfChange"> & {
  * Use `create(ConfChangeSchema)` to create a new message.
  */
 export const ConfChangeSchema: GenMessage<ConfChange> = /*@__PURE__*/
-  messageDesc(file_tsraft_raft_v1_log, 3);
+  messageDesc(file_tsraft_raft_v1_log, 4);
 
 /**
  * Where a snapshot sits in the log, and the membership at that point.
@@ -186,7 +241,7 @@ export type SnapshotMeta = Message<"tsraft.raft.v1.SnapshotMeta"> & {
  * Use `create(SnapshotMetaSchema)` to create a new message.
  */
 export const SnapshotMetaSchema: GenMessage<SnapshotMeta> = /*@__PURE__*/
-  messageDesc(file_tsraft_raft_v1_log, 4);
+  messageDesc(file_tsraft_raft_v1_log, 5);
 
 /**
  * What an entry carries. Mirrors core's EntryType.
@@ -230,7 +285,7 @@ export const EntryTypeSchema: GenEnum<EntryType> = /*@__PURE__*/
   enumDesc(file_tsraft_raft_v1_log, 0);
 
 /**
- * The kind of a single-server membership change (Raft thesis §4.1). Mirrors core's ConfChange type.
+ * What one MemberChange does. Mirrors core's MemberChangeType.
  *
  * @generated from enum tsraft.raft.v1.ConfChangeType
  */
