@@ -106,6 +106,21 @@ describe('membership changes (thesis §4)', () => {
     assert.deepEqual(c.appliedText('n2'), ['two of three']);
   });
 
+  it('a node removed while cut off learns of its removal when it comes back, and stops disturbing', () => {
+    const c = clusterWithLeader();
+    c.isolate('n3');
+    change(c, 'n1', [{ type: 'removeNode', nodeId: 'n3' }]);
+    c.propose('n1', 'while n3 was away');
+    assert.deepEqual(sorted(conf(c, 'n3').voters), ['n1', 'n2', 'n3']);
+    c.heal();
+    // n3 hears nothing (it is no longer replicated to), times out and asks for votes: the leader then
+    // replicates to it until it has the entry that removed it.
+    c.tick(30);
+    assert.deepEqual(sorted(conf(c, 'n3').voters), ['n1', 'n2']);
+    assert.deepEqual(c.leaders(), ['n1']);
+    assert.equal(c.node('n1').status().progress?.has('n3'), false, 'n1 still replicates to n3');
+  });
+
   it('replaces a voter in one change through a joint configuration, which the leader leaves by itself', () => {
     const c = clusterWithLeader();
     c.addNode('n4');

@@ -83,6 +83,8 @@ export class Raft {
   private pendingConfIndex = 0;
   /** The highest index whose configuration is applied: committed entries handed out so far. */
   private confAppliedThrough = 0;
+  /** Index of the entry (or snapshot) that made the configuration in force; 0 for the initial one. */
+  private confIndex = 0;
   /** The configuration to report in the next Ready, when it changed. */
   private confChanged: ConfState | null = null;
 
@@ -198,6 +200,13 @@ export class Raft {
     if (m.to !== this.id)
       throw new RaftError('INVALID_ARGUMENT', `message for ${m.to} delivered to ${this.id}`);
     if (m.from === this.id) throw new RaftError('INVALID_ARGUMENT', `message from ${m.from} to itself`);
+    if (m.type === 'vote' && this.role === 'leader' && this.confIndex > 0 && !this.tracker.isMember(m.from)) {
+      // A node outside the configuration asks for votes: it missed its removal (it was down or cut off).
+      // Replicate to it until it has the entry that removed it, so it learns and stops (its votes and
+      // acknowledgements count for nothing meanwhile).
+      this.tracker.depart(m.from, this.confIndex, this.log.lastIndex() + 1);
+      this.sendAppends(m.from, true);
+    }
 
     if (m.term > this.term) {
       if (m.type === 'vote' && !m.leadershipTransfer && this.inLease()) {
@@ -747,6 +756,7 @@ export class Raft {
       this.log.restore(m.snapshot);
       this.tracker.setConf(m.snapshot.meta.conf, this.log.lastIndex() + 1);
       this.confAppliedThrough = Math.max(this.confAppliedThrough, index);
+      this.confIndex = index;
       this.confChanged = m.snapshot.meta.conf;
     }
     this.send({
@@ -967,9 +977,13 @@ export class Raft {
   private replayConf(initial: ConfState): ConfState {
     let conf = initial;
     const from = this.log.firstIndex();
+    this.confIndex = from - 1;
     if (this.log.applied < from) return conf;
     for (const entry of this.log.slice(from, this.log.applied + 1, Number.POSITIVE_INFINITY)) {
-      if (entry.type === 'config') conf = decodeConfChange(entry.data).conf;
+      if (entry.type === 'config') {
+        conf = decodeConfChange(entry.data).conf;
+        this.confIndex = entry.index;
+      }
     }
     return conf;
   }
@@ -1000,6 +1014,7 @@ export class Raft {
     }
     const before = new Set(this.tracker.progress.keys());
     this.tracker.setConf(conf, this.log.lastIndex() + 1, this.role === 'leader' ? entry.index : 0);
+    this.confIndex = entry.index;
     this.confChanged = conf;
     if (this.role !== 'leader') return;
     // A smaller quorum may commit more at once; new members start being probed now.

@@ -83,6 +83,18 @@ export class ProgressTracker {
     return this.progress.has(id);
   }
 
+  /**
+   * Starts replicating to `id`, a node outside the configuration that still behaves as a member (it asked
+   * for a vote), until it acknowledges `index`: the entry that removed it is then committed on it.
+   */
+  depart(id: NodeId, index: number, nextIndex: number): void {
+    if (this.progress.has(id)) return;
+    const pr = this.newProgress(nextIndex, true, 0);
+    pr.recentActive = true; // it was just heard from; a snapshot may be sent to it
+    this.progress.set(id, pr);
+    this.departing.set(id, index);
+  }
+
   /** Stops replicating to a departing member (it acknowledged its removal, or it is given up on). */
   forgetDeparting(id: NodeId): void {
     if (this.departing.delete(id)) this.progress.delete(id);
