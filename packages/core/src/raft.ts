@@ -94,6 +94,8 @@ export class Raft {
   private prevSoftState: SoftState;
   private prevHardState: HardState;
   private inFlight: Ready | null = null;
+  /** Readies accepted whose write is not reported durable yet, oldest first. */
+  private readonly unpersisted: Ready[] = [];
 
   constructor(config: RaftConfig, faults: UnsafeFaults) {
     this.cfg = resolveRaftConfig(config);
@@ -375,19 +377,42 @@ export class Raft {
   }
 
   advance(ready: Ready): void {
+    this.acceptReady(ready);
+    this.persisted(ready);
+  }
+
+  acceptReady(ready: Ready): void {
     if (ready !== this.inFlight)
-      throw new RaftError('INVALID_ARGUMENT', 'advance() takes the Ready last returned by ready()');
+      throw new RaftError('INVALID_ARGUMENT', 'acceptReady() takes the Ready last returned by ready()');
     this.inFlight = null;
-    const unstable = this.log.unstable;
-    if (ready.snapshot !== null) {
-      unstable.stableSnapshotTo(ready.snapshot.meta.index);
-      this.log.applied = Math.max(this.log.applied, ready.snapshot.meta.index);
-    }
-    const lastEntry = ready.entries[ready.entries.length - 1];
-    if (lastEntry !== undefined) unstable.stableTo(lastEntry.index, lastEntry.term);
+    this.unpersisted.push(ready);
+    // Handed out for writing: a later Ready compares against it (writes complete in order).
     if (ready.hardState !== null) this.prevHardState = ready.hardState;
+    if (ready.snapshot !== null) this.log.applied = Math.max(this.log.applied, ready.snapshot.meta.index);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
+    // A joint configuration is left as soon as it is applied (thesis §4.3): the leader appends C_new.
+    if (
+      this.role === 'leader' &&
+      isJoint(this.tracker.conf) &&
+      this.pendingConfIndex <= this.confAppliedThrough
+    ) {
+      this.appendConfEntry([], leaveJoint(this.tracker.conf));
+    }
+  }
+
+  persisted(ready: Ready): void {
+    if (this.unpersisted[0] !== ready) {
+      throw new RaftError(
+        'INVALID_ARGUMENT',
+        'persisted() takes the oldest accepted Ready whose write was not reported yet',
+      );
+    }
+    this.unpersisted.shift();
+    const unstable = this.log.unstable;
+    if (ready.snapshot !== null) unstable.stableSnapshotTo(ready.snapshot.meta.index);
+    const lastEntry = ready.entries[ready.entries.length - 1];
+    if (lastEntry !== undefined) unstable.stableTo(lastEntry.index, lastEntry.term);
 
     // What could only take effect once durable.
     if (
@@ -402,10 +427,6 @@ export class Raft {
       const self = this.tracker.progress.get(this.id);
       if (self?.maybeUpdate(this.log.stableLastIndex()) && this.maybeCommit()) {
         this.bcastAppend(true);
-      }
-      // A joint configuration is left as soon as it is applied (thesis §4.3): the leader appends C_new.
-      if (isJoint(this.tracker.conf) && this.pendingConfIndex <= this.confAppliedThrough) {
-        this.appendConfEntry([], leaveJoint(this.tracker.conf));
       }
     }
   }

@@ -133,6 +133,25 @@ export class RawNode {
     this.raft.advance(ready);
   }
 
+  /**
+   * With asynchronous writes: acknowledges that `ready` was taken — its messages sent, its write started
+   * (writes must complete in the order their Readies were taken), its committed entries applied — so that
+   * `ready()` may hand out the next Ready while the write is in flight. Report the write with
+   * {@link persisted} once durable. `advance(ready)` is `acceptReady(ready)` then `persisted(ready)`.
+   */
+  acceptReady(ready: Ready): void {
+    this.raft.acceptReady(ready);
+  }
+
+  /**
+   * With asynchronous writes: `ready`'s snapshot, entries and hard state are durable, and its
+   * `persistedMessages` may now be sent. Readies are reported in the order they were accepted.
+   * @throws RaftError `INVALID_ARGUMENT` when `ready` is not the oldest accepted, unreported one.
+   */
+  persisted(ready: Ready): void {
+    this.raft.persisted(ready);
+  }
+
   /** A snapshot of the node's state, for monitoring and tests. */
   status(): RaftStatus {
     return this.raft.status();

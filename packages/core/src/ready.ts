@@ -38,6 +38,12 @@ export type ReadState =
  * 4. `committedEntries` are applied to the state machine in order (they are always already durable here).
  * 5. `readStates` are answered once the applied index reaches each read's index.
  * 6. `advance(ready)` is called; until then `ready()` must not be called again.
+ *
+ * Asynchronous writes (what `createNode` does): instead of `advance`, call `acceptReady(ready)` once the
+ * messages are sent, the write is started and the committed entries applied; the next Ready may then be
+ * taken while the write is in flight. When the write is durable, send `persistedMessages` and call
+ * `persisted(ready)`. Writes must take effect, and be reported, in the order their Readies were taken. A
+ * Ready with a `snapshot` is best handled whole (after every earlier write) with `advance`.
  */
 export interface Ready {
   /** Leader and role, when they changed since the previous Ready; otherwise `null`. */

@@ -20,7 +20,9 @@ export interface StorageUpdate {
  * The core reads it synchronously through {@link LogReader}; the driver writes it asynchronously.
  * Contract: a `save` that resolves is durable (when `sync`) and visible to the reader; a `save` that
  * rejects leaves the storage refusing further writes, and the node stops (a failed fsync may have
- * dropped data, so it is never retried).
+ * dropped data, so it is never retried). The driver may call `save` again before the previous one
+ * resolves: saves take effect in the order they are called (a later one may overwrite entries of an
+ * earlier one), and a storage may make several durable with one sync.
  */
 export interface LogStorage extends LogReader {
   /** Writes one update; resolves once durable. */

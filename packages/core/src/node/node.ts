@@ -132,6 +132,8 @@ interface QueuedProposal<Result> {
 
 const PROPOSAL: OperationWording = { noun: 'proposal', outcome: '; it may or may not have been applied' };
 const READ: OperationWording = { noun: 'read', outcome: '' };
+/** Ready writes allowed in flight at once; more would only queue in the storage. */
+const MAX_WRITES_IN_FLIGHT = 4;
 const CONF_CHANGE: OperationWording = {
   noun: 'membership change',
   outcome: '; it may or may not have been applied',
@@ -184,6 +186,11 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private ticker: ReturnType<typeof setInterval> | undefined;
   /** The Ready loop in progress, if any. Invariant: at most one runs. */
   private loop: Promise<void> | null = null;
+  /** Settles once every write started so far is durable and reported to the core (or failed). */
+  private lastWrite: Promise<void> = Promise.resolve();
+  /** Settles once at least one write in flight is reported. */
+  private oldestWrite: Promise<void> = Promise.resolve();
+  private writesInFlight = 0;
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private running = false;
@@ -373,6 +380,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     }
     await this.starting?.catch(() => {});
     await this.loop;
+    await this.lastWrite;
     await this.closeQuietly('transport', () => this.opts.transport.close());
     await this.closeQuietly('storage', () => this.opts.storage.close());
     this.log('info', 'node closed');
@@ -471,9 +479,11 @@ class NodeDriver<Result> implements RaftNode<Result> {
         // Batching off: feed proposals until one is accepted (it makes a Ready), one per iteration.
         while (this.running && this.unbatched.length > 0 && !this.raw.hasReady()) this.releaseOneProposal();
         if (!this.running || !this.raw.hasReady()) break;
+        // Bound the writes in flight; the storage joins those waiting into one sync anyway.
+        if (this.writesInFlight >= MAX_WRITES_IN_FLIGHT) await this.oldestWrite;
+        if (!this.running || !this.raw.hasReady()) break;
         const ready = this.raw.ready();
         if (!(await this.handleReady(ready))) return;
-        this.raw.advance(ready);
         if (this.removedAtTick !== null && this.maybeStopRemoved()) return;
         if (!(await this.maybeSnapshot())) return;
       }
@@ -485,76 +495,107 @@ class NodeDriver<Result> implements RaftNode<Result> {
   }
 
   /**
-   * Handles one Ready in the order its contract gives (see `ready.ts`). Returns false when the node
+   * Handles one Ready in the order its contract gives (see `ready.ts`), with its write asynchronous: the
+   * write starts, committed entries are applied, the Ready is accepted (the next one may be taken while the
+   * write is in flight: the leader's next appends leave without waiting for this fsync), and when the write
+   * is durable — in the order Readies were taken — its acknowledgements go out and the core is told.
+   * A Ready with a snapshot is handled whole, after every earlier write. Returns false when the node
    * stopped on the way, in which case the Ready must not be acknowledged.
    */
   private async handleReady(ready: Ready): Promise<boolean> {
     if (ready.softState !== null) this.noteSoftState(ready.softState);
     // 1. Messages that promise nothing about this node's disk go out at once.
     this.sendAll(ready.messages);
-    // 2. Persist; a newer leader's entries may replace some of ours first.
     if (ready.entries.length > 0) {
       this.proposals.maybeDropOverwritten(ready.entries);
       this.confProposals.maybeDropOverwritten(ready.entries);
     }
-    const writes = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null;
-    const saved: Promise<boolean> = writes
-      ? this.opts.storage
-          .save({
-            hardState: ready.hardState,
-            entries: ready.entries,
-            snapshot: ready.snapshot,
-            sync: ready.mustSync,
-          })
-          .then(
-            () => true,
-            (error: unknown) => {
-              this.crash('STORAGE_FAILED', 'saving to stable storage failed', error);
-              return false;
-            },
-          )
-      : Promise.resolve(true);
+    if (ready.snapshot !== null) return this.handleSnapshotReady(ready);
+    // 2. Persist; a newer leader's entries may replace some of ours first.
+    const saved = this.startWrite(ready);
     // 3. Committed entries are durable here already (the core hands out only persisted ones) and on a
-    //    quorum, so they are applied while this Ready's new entries are written: a result does not wait for
-    //    an unrelated fsync. After a snapshot they wait for it (step 5).
-    if (ready.snapshot === null) {
-      for (const entry of ready.committedEntries) {
-        if (!(await this.apply(entry))) {
-          await saved;
-          return false;
-        }
-      }
+    //    quorum, so they are applied while this Ready's new entries are written.
+    for (const entry of ready.committedEntries) {
+      if (!(await this.apply(entry))) return false;
     }
-    if (!(await saved) || !this.running) return false;
-    // 4. Votes and acknowledgements, now that what they promise is durable.
-    this.sendAll(ready.persistedMessages);
-    // 5. A snapshot from the leader: restore it, then apply the committed entries after it in order.
-    if (ready.snapshot !== null) {
-      const { meta, data } = ready.snapshot;
-      this.log('info', 'restoring the state machine from a snapshot sent by the leader', {
-        index: meta.index,
-        term: meta.term,
-        bytes: data.byteLength,
-      });
+    // 4. Reads: complete now if applied already reached their index, else when it does.
+    this.handleReadStates(ready);
+    this.raw.acceptReady(ready);
+    // 5. Once durable (and every earlier write too): acknowledgements, and tell the core.
+    const previous = this.lastWrite;
+    this.writesInFlight++;
+    const reported = Promise.all([previous, saved]).then(([, ok]) => {
+      this.writesInFlight--;
+      if (!ok || !this.running) return;
+      this.sendAll(ready.persistedMessages);
       try {
-        await this.opts.stateMachine.restore(data, meta);
+        this.raw.persisted(ready);
       } catch (error) {
-        this.crash('STOPPED', `the state machine failed to restore the snapshot at ${meta.index}`, error);
-        return false;
+        this.crash('STOPPED', 'the core failed to take a durable write', error);
+        return;
       }
-      if (!this.running) return false;
-      this.applied = Math.max(this.applied, meta.index);
-      this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
-      this.bytesSinceSnapshot = 0;
-      this.proposals.coveredBySnapshot(meta.index);
-      this.confProposals.coveredBySnapshot(meta.index);
-      this.reads.appliedTo(this.applied);
-      this.membershipApplied(meta.conf, meta.index);
-      for (const entry of ready.committedEntries) {
-        if (!(await this.apply(entry))) return false;
-      }
+      this.scheduleLoop();
+    });
+    this.lastWrite = reported;
+    this.oldestWrite = Promise.race([previous, reported]);
+    return true;
+  }
+
+  /** Starts writing `ready`; resolves false (after crash-stopping the node) if the write fails. */
+  private startWrite(ready: Ready): Promise<boolean> {
+    const writes = ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null;
+    if (!writes) return Promise.resolve(true);
+    return this.opts.storage
+      .save({
+        hardState: ready.hardState,
+        entries: ready.entries,
+        snapshot: ready.snapshot,
+        sync: ready.mustSync,
+      })
+      .then(
+        () => true,
+        (error: unknown) => {
+          this.crash('STORAGE_FAILED', 'saving to stable storage failed', error);
+          return false;
+        },
+      );
+  }
+
+  /** A Ready carrying a snapshot from the leader: written after every earlier write, then restored. */
+  private async handleSnapshotReady(ready: Ready): Promise<boolean> {
+    await this.lastWrite;
+    if (!this.running) return false;
+    if (!(await this.startWrite(ready)) || !this.running) return false;
+    this.sendAll(ready.persistedMessages);
+    const { meta, data } = ready.snapshot!;
+    this.log('info', 'restoring the state machine from a snapshot sent by the leader', {
+      index: meta.index,
+      term: meta.term,
+      bytes: data.byteLength,
+    });
+    try {
+      await this.opts.stateMachine.restore(data, meta);
+    } catch (error) {
+      this.crash('STOPPED', `the state machine failed to restore the snapshot at ${meta.index}`, error);
+      return false;
     }
-    // 6. Reads: complete now if applied already reached their index, else when it does.
+    if (!this.running) return false;
+    this.applied = Math.max(this.applied, meta.index);
+    this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
+    this.bytesSinceSnapshot = 0;
+    this.proposals.coveredBySnapshot(meta.index);
+    this.confProposals.coveredBySnapshot(meta.index);
+    this.reads.appliedTo(this.applied);
+    this.membershipApplied(meta.conf, meta.index);
+    for (const entry of ready.committedEntries) {
+      if (!(await this.apply(entry))) return false;
+    }
+    this.handleReadStates(ready);
+    this.raw.advance(ready);
+    return true;
+  }
+
+  private handleReadStates(ready: Ready): void {
     for (const state of ready.readStates) {
       if (state.ok) this.reads.confirmed(state.requestId, state.index, this.applied);
       else {
@@ -564,7 +605,6 @@ class NodeDriver<Result> implements RaftNode<Result> {
         this.reads.refused(state.requestId, error);
       }
     }
-    return true;
   }
 
   /** Applies one committed entry; false when the node stopped. */
@@ -623,6 +663,9 @@ class NodeDriver<Result> implements RaftNode<Result> {
     const dueByEntries = entries > 0 && this.applied - this.snapshotIndex >= entries;
     const dueByBytes = bytes > 0 && this.bytesSinceSnapshot >= bytes;
     if (!dueByEntries && !dueByBytes) return true;
+    // The storage compacts its log behind the snapshot: let the writes in flight land first.
+    await this.lastWrite;
+    if (!this.running) return false;
     const { storage, stateMachine } = this.opts;
     const index = this.applied;
     let data: SnapshotChunkSource;
