@@ -1,5 +1,6 @@
 import { createAppendsSuite } from './appends/suite.js';
 import { createClusterSuite } from './cluster/suite.js';
+import { createDriverSuite } from './driver/suite.js';
 import { createEtcdSuite } from './etcd/suite.js';
 import type { BenchSuite } from './suite.js';
 import { createTransportSuite } from './transport/suite.js';
@@ -14,6 +15,7 @@ export interface SuiteContext {
 export const SUITES: Readonly<Record<string, (context: SuiteContext) => BenchSuite>> = {
   'wire-types': () => createWireTypesSuite(),
   appends: () => createAppendsSuite(),
+  driver: () => createDriverSuite(),
   transport: () => createTransportSuite(),
   cluster: ({ quick }) => createClusterSuite({ quick }),
   etcd: ({ quick }) => createEtcdSuite({ quick }),

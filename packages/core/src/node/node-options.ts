@@ -48,6 +48,12 @@ export interface NodeOptions<Result = unknown> extends NodeRaftKnobs {
    * batching buys (`pnpm bench cluster`); never faster. Default true.
    */
   readonly proposalBatching?: boolean;
+  /**
+   * Whether the next Ready may be taken while the previous one's write is in flight (the leader's next
+   * appends then leave without waiting for its fsync). `false` waits for each write before taking the next
+   * Ready, for measuring what the pipelining buys (`pnpm bench appends`). Default true.
+   */
+  readonly asyncWrites?: boolean;
   /** Receives the node's diagnostics. Default: none. */
   readonly logger?: NodeLogger;
 }
@@ -61,6 +67,7 @@ export interface ResolvedNodeOptions<Result> {
   readonly snapshotIntervalEntries: number;
   readonly snapshotIntervalBytes: number;
   readonly proposalBatching: boolean;
+  readonly asyncWrites: boolean;
   readonly logger: NodeLogger;
   /** The configuration handed to the core. */
   readonly raft: RaftConfig;
@@ -107,6 +114,7 @@ export function resolveNodeOptions<Result>(options: NodeOptions<Result>): Resolv
     snapshotIntervalEntries,
     snapshotIntervalBytes,
     proposalBatching: options.proposalBatching ?? true,
+    asyncWrites: options.asyncWrites ?? true,
     logger: logger ?? {},
     raft,
   };

@@ -538,7 +538,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
     });
     this.lastWrite = reported;
     this.oldestWrite = Promise.race([previous, reported]);
-    return true;
+    if (!this.opts.asyncWrites) await reported;
+    return this.running;
   }
 
   /** Starts writing `ready`; resolves false (after crash-stopping the node) if the write fails. */
