@@ -83,6 +83,8 @@ export class Raft {
   private pendingConfIndex = 0;
   /** The highest index whose configuration is applied: committed entries handed out so far. */
   private confAppliedThrough = 0;
+  /** A campaign held back until a committed configuration is applied; `true` for a leadership transfer. */
+  private deferredCampaign: boolean | null = null;
   /** Index of the entry (or snapshot) that made the configuration in force; 0 for the initial one. */
   private confIndex = 0;
   /** The configuration to report in the next Ready, when it changed. */
@@ -391,6 +393,7 @@ export class Raft {
     if (ready.snapshot !== null) this.log.applied = Math.max(this.log.applied, ready.snapshot.meta.index);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
+    if (this.deferredCampaign !== null && !this.hasUnappliedConfChange()) this.hup(this.deferredCampaign);
     // A joint configuration is left as soon as it is applied (thesis §4.3): the leader appends C_new.
     if (
       this.role === 'leader' &&
@@ -476,6 +479,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.randomizedElectionTimeout = this.cfg.electionTicks + this.rng.nextInt(this.cfg.electionTicks);
     this.transferee = null;
+    this.deferredCampaign = null;
     this.tracker.resetVotes();
     this.tracker.resetProgress(0, this.log.lastIndex() + 1);
     this.appendDue = false;
@@ -530,6 +534,13 @@ export class Raft {
 
   private hup(transfer: boolean): void {
     if (this.role === 'leader' || !this.tracker.isVoter(this.id)) return;
+    // Campaigning under a configuration already replaced by a committed one could gather a majority the
+    // cluster no longer needs (etcd's rule): campaign once it is applied (see acceptReady).
+    if (this.hasUnappliedConfChange()) {
+      this.deferredCampaign = transfer || this.deferredCampaign === true;
+      return;
+    }
+    this.deferredCampaign = null;
     if (this.cfg.preVote && !transfer) {
       this.becomePreCandidate();
       this.electionElapsed = 0;
@@ -641,11 +652,13 @@ export class Raft {
       case 'append':
         this.electionElapsed = 0;
         this.leader = m.from;
+        if (this.deferredCampaign === false) this.deferredCampaign = null;
         this.handleAppend(m);
         return;
       case 'heartbeat':
         this.electionElapsed = 0;
         this.leader = m.from;
+        if (this.deferredCampaign === false) this.deferredCampaign = null;
         this.handleHeartbeat(m);
         return;
       case 'snapshot':
@@ -1007,6 +1020,22 @@ export class Raft {
       }
     }
     return conf;
+  }
+
+  /** Whether a committed config entry is not in force yet (it is handed out with the next Ready). */
+  private hasUnappliedConfChange(): boolean {
+    const from = Math.max(this.confAppliedThrough + 1, this.log.firstIndex());
+    if (from > this.log.committed) return false;
+    try {
+      for (const entry of this.log.slice(from, this.log.committed + 1, Number.POSITIVE_INFINITY)) {
+        if (entry.type === 'config') return true;
+      }
+    } catch (error) {
+      if (error instanceof RaftError && (error.code === 'COMPACTED' || error.code === 'UNAVAILABLE'))
+        return false;
+      throw error;
+    }
+    return false;
   }
 
   /** Appends a config entry on the leader and replicates it with the next Ready. */
