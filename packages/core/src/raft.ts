@@ -817,6 +817,7 @@ export class Raft {
       );
     }
     pr.recentActive = true;
+    if (!m.reject) pr.commitKnown = Math.max(pr.commitKnown, Math.min(pr.commitSent, m.index));
     if (m.reject) {
       const probeFrom =
         m.rejectHintTerm > 0
@@ -837,9 +838,7 @@ export class Raft {
     if (this.maybeCommit()) this.bcastAppend(true);
     else if (wasPaused || pr.match < this.log.lastIndex()) this.sendAppends(m.from, false);
 
-    const departAt = this.tracker.departing.get(m.from);
-    if (departAt !== undefined && pr.match >= departAt) this.tracker.forgetDeparting(m.from);
-
+    this.releaseDeparting();
     if (m.from === this.transferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
   }
 
@@ -847,6 +846,7 @@ export class Raft {
     const pr = this.tracker.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
+    pr.commitKnown = Math.max(pr.commitKnown, pr.commitSent);
     pr.probeSent = false;
     if (pr.state === 'snapshot' && ++pr.heartbeatsSinceSnapshot >= SNAPSHOT_RETRY_HEARTBEATS) {
       // The snapshot (or its answer) was probably lost; probe again, which resends it if still needed.
@@ -854,6 +854,7 @@ export class Raft {
     }
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, true);
+    this.releaseDeparting();
 
     if (m.context !== 0) {
       const reads = this.readOnly.recvAck(
@@ -921,6 +922,7 @@ export class Raft {
     let bytes = 0;
     for (const entry of entries) bytes += entry.data.byteLength;
     this.send({ type: 'append', to, prevLogIndex, prevLogTerm, entries, commit: this.log.committed });
+    pr.commitSent = Math.max(pr.commitSent, Math.min(this.log.committed, prevLogIndex + entries.length));
     pr.sentEntries(prevLogIndex + entries.length, entries.length, bytes);
     return true;
   }
@@ -944,7 +946,9 @@ export class Raft {
   private bcastHeartbeat(context: number): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
-      this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed), context });
+      const commit = Math.min(pr.match, this.log.committed);
+      pr.commitSent = Math.max(pr.commitSent, commit);
+      this.send({ type: 'heartbeat', to: id, commit, context });
     }
   }
 
@@ -1093,10 +1097,30 @@ export class Raft {
     if (best !== null) this.transferLeadership(best);
   }
 
-  /** Tells `to` to campaign now; a leader that is no longer a voter steps down with it. */
+  /**
+   * Lets departing members go once they hold the entry that removed them and every voter is believed to
+   * know it committed: until then a lagging voter may still need a departing node's vote (its configuration
+   * in force is the one before the removal).
+   */
+  private releaseDeparting(): void {
+    if (this.tracker.departing.size === 0) return;
+    for (const [id, departAt] of [...this.tracker.departing]) {
+      if ((this.tracker.progress.get(id)?.match ?? 0) < departAt) continue;
+      let known = true;
+      for (const voter of this.tracker.voters) {
+        if (voter !== this.id && (this.tracker.progress.get(voter)?.commitKnown ?? 0) < departAt)
+          known = false;
+      }
+      if (known) this.tracker.forgetDeparting(id);
+    }
+  }
+
+  /**
+   * Tells `to` to campaign now. A leader that is no longer a voter steps down when it hears of the new
+   * leader's term (its followers answer it with that term), not before: until then it still replicates.
+   */
   private sendTimeoutNow(to: NodeId): void {
     this.send({ type: 'timeoutNow', to });
-    if (!this.tracker.isVoter(this.id)) this.becomeFollower(this.term, null);
   }
 
   /** Whether this node is in the configuration in force (voter, outgoing voter or learner). */

@@ -315,6 +315,8 @@ test('status reports one member as it answers', TEST_TIMEOUT, () =>
       appliedIndex: 0,
       stateDigest: 'ab',
       voters: ['m0', 'm1'],
+      learners: [],
+      configId: '',
     });
     assert.deepEqual(
       cluster.seen.map((r) => r.member),

@@ -51,6 +51,10 @@ export interface MemberStatus {
   readonly stateDigest: string;
   /** The voters of the configuration this member knows. */
   readonly voters: string[];
+  /** The learners of the configuration this member knows. */
+  readonly learners: string[];
+  /** Identifies the configuration this member knows (as `ClusterMembership.configId`); empty from older servers. */
+  readonly configId: string;
 }
 
 /**
@@ -137,6 +141,9 @@ function mayHaveApplied(error: KvError): boolean {
     case 'SESSION_EXPIRED':
     case 'STALE_REQUEST':
     case 'INVALID_ARGUMENT':
+    case 'CONF_CHANGE_IN_PROGRESS':
+    case 'CONFIG_MISMATCH':
+    case 'NOT_CAUGHT_UP':
       return false;
     default:
       return true;
@@ -507,6 +514,8 @@ export function createKvClient(options: KvClientOptions): KvClient {
           appliedIndex: Number(s.appliedIndex),
           stateDigest: s.stateDigest,
           voters: [...s.voters],
+          learners: [...s.learners],
+          configId: s.configId,
         };
       } catch (thrown) {
         const error = KvError.from(thrown);

@@ -15,6 +15,9 @@ test('each code maps to its gRPC status, retryability and outcome', () => {
     ['INVALID_ARGUMENT', status.INVALID_ARGUMENT, false],
     ['INTERNAL', status.INTERNAL, false],
     ['CLOSED', status.CANCELLED, false],
+    ['CONF_CHANGE_IN_PROGRESS', status.ABORTED, true],
+    ['CONFIG_MISMATCH', status.FAILED_PRECONDITION, false],
+    ['NOT_CAUGHT_UP', status.FAILED_PRECONDITION, false],
   ] as const;
   for (const [code, grpcCode, retryable] of cases) {
     const error = new KvError(code, 'x');
@@ -26,7 +29,13 @@ test('each code maps to its gRPC status, retryability and outcome', () => {
 });
 
 test('toStatus and from round-trip the exact code, even where codes share a gRPC status', () => {
-  for (const code of ['NOT_LEADER', 'STALE_REQUEST', 'SESSION_EXPIRED'] as const) {
+  for (const code of [
+    'NOT_LEADER',
+    'STALE_REQUEST',
+    'SESSION_EXPIRED',
+    'CONFIG_MISMATCH',
+    'NOT_CAUGHT_UP',
+  ] as const) {
     const sent = new KvError(code, 'lost the lease').toStatus();
     assert.equal(sent.metadata.get(KV_ERROR_CODE_KEY)[0], code);
     const back = KvError.from({ ...sent, message: sent.details });
@@ -45,6 +54,7 @@ test('a gRPC status without the trailer maps by status code', () => {
   assert.equal(from(status.FAILED_PRECONDITION).code, 'SESSION_EXPIRED');
   assert.equal(from(status.UNKNOWN).code, 'OUTCOME_UNKNOWN');
   assert.equal(from(status.CANCELLED).code, 'CLOSED');
+  assert.equal(from(status.ABORTED).code, 'CONF_CHANGE_IN_PROGRESS');
   assert.equal(from(status.PERMISSION_DENIED).code, 'INTERNAL');
   assert.equal(isTaggedByServer(from(status.UNAVAILABLE)), false);
   assert.equal(

@@ -15,6 +15,9 @@ import { Metadata, status } from '@grpc/grpc-js';
  * | `INVALID_ARGUMENT` | INVALID_ARGUMENT | no | a malformed or invalid request |
  * | `INTERNAL` | INTERNAL | no | a bug on one side |
  * | `CLOSED` | CANCELLED | no | the client was closed, or the caller aborted the operation |
+ * | `CONF_CHANGE_IN_PROGRESS` | ABORTED | yes | a membership change is not applied yet (one at a time); not applied |
+ * | `CONFIG_MISMATCH` | FAILED_PRECONDITION | no | the membership is not the one the change expected; not applied |
+ * | `NOT_CAUGHT_UP` | FAILED_PRECONDITION | no | the learner to promote is too far behind the leader; not applied |
  */
 export type KvErrorCode =
   | 'UNAVAILABLE'
@@ -26,7 +29,10 @@ export type KvErrorCode =
   | 'OUTCOME_UNKNOWN'
   | 'INVALID_ARGUMENT'
   | 'INTERNAL'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'CONF_CHANGE_IN_PROGRESS'
+  | 'CONFIG_MISMATCH'
+  | 'NOT_CAUGHT_UP';
 
 /** Trailing metadata key carrying the exact {@link KvErrorCode}, since several codes share a gRPC status. */
 export const KV_ERROR_CODE_KEY = 'tsraft-error-code';
@@ -42,6 +48,9 @@ const GRPC_STATUS: Readonly<Record<KvErrorCode, status>> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
   INTERNAL: status.INTERNAL,
   CLOSED: status.CANCELLED,
+  CONF_CHANGE_IN_PROGRESS: status.ABORTED,
+  CONFIG_MISMATCH: status.FAILED_PRECONDITION,
+  NOT_CAUGHT_UP: status.FAILED_PRECONDITION,
 };
 
 const RETRYABLE: ReadonlySet<KvErrorCode> = new Set<KvErrorCode>([
@@ -50,6 +59,7 @@ const RETRYABLE: ReadonlySet<KvErrorCode> = new Set<KvErrorCode>([
   'DEADLINE_EXCEEDED',
   'RESOURCE_EXHAUSTED',
   'OUTCOME_UNKNOWN',
+  'CONF_CHANGE_IN_PROGRESS',
 ]);
 
 /** Options of the {@link KvError} constructor. */
@@ -140,6 +150,8 @@ export function kvCodeForStatus(code: number, details = ''): KvErrorCode {
       return 'INVALID_ARGUMENT';
     case status.CANCELLED:
       return 'CLOSED';
+    case status.ABORTED:
+      return 'CONF_CHANGE_IN_PROGRESS';
     default:
       return 'INTERNAL';
   }

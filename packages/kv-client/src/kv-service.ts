@@ -1,4 +1,4 @@
-import { type DescMessage, fromBinary, type MessageShape, toBinary } from '@bufbuild/protobuf';
+import type { DescMessage } from '@bufbuild/protobuf';
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import {
   type CompareAndSwapRequest,
@@ -27,57 +27,15 @@ import {
   type StatusResponse,
   StatusResponseSchema,
 } from '@tsraft/proto';
+import { unaryMethod } from './unary-method.js';
 
 /** Full name of the KV service; every method path starts with `/` + this + `/`. */
 export const KV_SERVICE_NAME: string = KvService.typeName;
 
-/** Messages whose bytes did not decode, with the reason; servers answer them INVALID_ARGUMENT. */
-const malformed = new WeakMap<object, string>();
+export { kvMalformedReason } from './unary-method.js';
 
-/**
- * Why the bytes of a message decoded by a {@link KV_SERVICE_DEFINITION} deserializer did not decode, or
- * `undefined` when they did. A malformed message arrives as an empty one carrying this mark, so that a server
- * can answer INVALID_ARGUMENT (grpc-js would answer INTERNAL for a throwing deserializer).
- */
-export function kvMalformedReason(message: unknown): string | undefined {
-  return typeof message === 'object' && message !== null ? malformed.get(message) : undefined;
-}
-
-function serializer<Desc extends DescMessage>(schema: Desc): (value: MessageShape<Desc>) => Buffer {
-  return (value) => {
-    const bytes = toBinary(schema, value);
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  };
-}
-
-function deserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) => MessageShape<Desc> {
-  return (bytes) => {
-    try {
-      return fromBinary(schema, bytes);
-    } catch (error) {
-      const message = fromBinary(schema, new Uint8Array(0));
-      malformed.set(message, error instanceof Error ? error.message : String(error));
-      return message;
-    }
-  };
-}
-
-function method<I extends DescMessage, O extends DescMessage>(
-  name: string,
-  input: I,
-  output: O,
-): MethodDefinition<MessageShape<I>, MessageShape<O>> {
-  return {
-    path: `/${KV_SERVICE_NAME}/${name}`,
-    requestStream: false,
-    responseStream: false,
-    requestSerialize: serializer(input),
-    requestDeserialize: deserializer(input),
-    responseSerialize: serializer(output),
-    responseDeserialize: deserializer(output),
-    originalName: name.charAt(0).toLowerCase() + name.slice(1),
-  };
-}
+const method = <I extends DescMessage, O extends DescMessage>(name: string, input: I, output: O) =>
+  unaryMethod(KV_SERVICE_NAME, name, input, output);
 
 /** The methods of `tsraft.kv.v1.KV`, typed by their protobuf-es messages; all are unary. */
 export interface KvServiceDefinition extends ServiceDefinition {

@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 
+export { FAILURE_EXIT_CODE, REMOVED_EXIT_CODE } from './cli/cli-io.js';
 export { CONFIG_ERROR_EXIT_CODE, ConfigError } from './config/config-error.js';
 export { resolveServeConfig } from './config/resolve-serve-config.js';
 export type { LogLevel, ServeConfig, ServeTlsConfig, TransportKind } from './config/serve-config.js';

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import type { ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
-import { type NodeId, RaftError, type RaftNode } from '@tsraft/core';
+import { configId, type NodeId, RaftError, type RaftNode } from '@tsraft/core';
 import {
   type CallOptions,
   createKvStub,
@@ -333,6 +333,8 @@ export function createKvService(options: KvServiceOptions): KvService {
         appliedIndex: BigInt(stateMachine.appliedIndex),
         stateDigest: stateMachine.digest(),
         voters: [...status.conf.voters],
+        learners: [...status.conf.learners],
+        configId: configId(status.conf),
       });
     }),
   };
@@ -406,6 +408,11 @@ function raftToKvError(error: RaftError, write: boolean): KvError {
       return new KvError('INVALID_ARGUMENT', error.message);
     case 'NOT_LEADER':
       return new KvError('NOT_LEADER', error.message);
+    case 'REMOVED':
+      // Stopping: another member serves the request. A write in progress may have been committed.
+      return write
+        ? new KvError('OUTCOME_UNKNOWN', `${error.message}; the write may or may not have been applied`)
+        : new KvError('UNAVAILABLE', `${error.message}; ask another member`);
     case 'STOPPED':
     case 'STORAGE_FAILED':
       return write

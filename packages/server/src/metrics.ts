@@ -25,6 +25,8 @@ export interface ServerMetrics {
   storageSaved(seconds: number): void;
   messageSent(type: string): void;
   leaderChanged(): void;
+  /** A configuration change was applied on this node. */
+  membershipChanged(): void;
 }
 
 /** Creates the metrics on a registry of their own (with Node's default process metrics). */
@@ -105,6 +107,25 @@ export function createServerMetrics(nodeId: string): ServerMetrics {
       }
     },
   });
+  new Gauge({
+    name: 'tsraft_members',
+    help: 'Members of the configuration this node applied, by role (voter, learner, outgoing_voter).',
+    labelNames: ['role'],
+    registers: [registry],
+    collect() {
+      const s = status();
+      if (s === null) return;
+      const outgoing = (s.conf.votersOutgoing ?? []).filter((id) => !s.conf.voters.includes(id));
+      this.set({ role: 'voter' }, s.conf.voters.length);
+      this.set({ role: 'learner' }, s.conf.learners.length);
+      this.set({ role: 'outgoing_voter' }, outgoing.length);
+    },
+  });
+  const membershipChanges = new Counter({
+    name: 'tsraft_membership_changes_total',
+    help: 'Configuration entries (membership changes) applied by this node.',
+    registers: [registry],
+  });
   const leaderChanges = new Counter({
     name: 'tsraft_leader_changes_total',
     help: 'Changes of the leader this node knows of.',
@@ -160,5 +181,6 @@ export function createServerMetrics(nodeId: string): ServerMetrics {
     storageSaved: (seconds) => saves.observe(seconds),
     messageSent: (type) => messages.inc({ type }),
     leaderChanged: () => leaderChanges.inc(),
+    membershipChanged: () => membershipChanges.inc(),
   };
 }

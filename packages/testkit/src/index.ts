@@ -15,6 +15,12 @@ export { type FreezableProxy, freezableProxy } from './net/freezable-proxy.js';
 export { type ClientOptions, ClientPool, type ProbeState } from './sim/client-pool.js';
 export { EventQueue, type Scheduled } from './sim/event-queue.js';
 export { FaultInjector, type FaultKind, type FaultProfile } from './sim/fault-injector.js';
+export {
+  type MembershipAction,
+  MembershipChanger,
+  type MembershipProfile,
+  type MembershipStats,
+} from './sim/membership-changer.js';
 export { type NetworkProfile, RELIABLE_NETWORK, type Route, SimNetwork } from './sim/network.js';
 export type { NodeRequest, RequestOutcome } from './sim/node-request.js';
 export {
@@ -29,7 +35,14 @@ export {
   createRegisterWorkload,
   type RegisterWorkloadOptions,
 } from './sim/register-workload.js';
-export { BASE_TICK_MS, chooseRunPlan, describeRunPlan, type RunPlan, type RunStyle } from './sim/run-plan.js';
+export {
+  BASE_TICK_MS,
+  chooseRunPlan,
+  describeRunPlan,
+  type RunPlan,
+  type RunPlanOptions,
+  type RunStyle,
+} from './sim/run-plan.js';
 export {
   LIVENESS_BOUND_ELECTION_TIMEOUTS,
   livenessBacklogAllowanceMs,
@@ -48,7 +61,7 @@ export {
   type UnsafeCoreFault,
   type WorkloadModule,
 } from './sim/run-seeds.js';
-export { type CheckerClock, type DurableView, SafetyChecker } from './sim/safety-checker.js';
+export { type CheckerClock, type DurableView, describeConf, SafetyChecker } from './sim/safety-checker.js';
 export { formatSeedReport, type SeedReportFormat } from './sim/seed-report-format.js';
 export { ShadowLog } from './sim/shadow-log.js';
 export type {
@@ -60,6 +73,7 @@ export type {
   SimEvent,
   TickEvent,
 } from './sim/sim-events.js';
+export type { SimMembership } from './sim/sim-node.js';
 export { SimRandom } from './sim/sim-random.js';
 export { type RequestHandle, type SimNodeStatus, type SimStats, Simulation } from './sim/simulation.js';
 export type {

@@ -171,6 +171,15 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private appliedConf: ConfState;
   /** Set once this node applied a configuration that removed it: the tick count then. */
   private removedAtTick: number | null = null;
+  /** Tick count when a peer message last arrived (a removed node waits until peers stop needing it). */
+  private lastContactTick = 0;
+  /**
+   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot),
+   * or a message of a later term arrived (a removed leader hearing of its successor).
+   */
+  private heardLeaderSinceRemoval = false;
+  /** The term in which this node applied its removal. */
+  private removedInTerm = 0;
   /** Whether the state machine must be restored from the stored snapshot on start. */
   private restoreOnStart: boolean;
   /** Index of the last entry the state machine applied. */
@@ -445,6 +454,15 @@ class NodeDriver<Result> implements RaftNode<Result> {
 
   private onMessage(message: Message): void {
     if (!this.running) return;
+    this.lastContactTick = this.tickCount;
+    if (
+      message.type === 'append' ||
+      message.type === 'heartbeat' ||
+      message.type === 'snapshot' ||
+      message.term > this.removedInTerm
+    ) {
+      this.heardLeaderSinceRemoval = true;
+    }
     try {
       this.raw.step(message);
     } catch (error) {
@@ -713,6 +731,9 @@ class NodeDriver<Result> implements RaftNode<Result> {
     }
     if (wasMember && !isMember(conf, this.id) && this.removedAtTick === null) {
       this.removedAtTick = this.tickCount;
+      // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
+      this.heardLeaderSinceRemoval = this.raw.basicStatus().role !== 'leader';
+      this.removedInTerm = this.raw.basicStatus().term;
       this.log('info', 'this node was removed from the cluster', { index });
     } else if (isMember(conf, this.id)) {
       this.removedAtTick = null;
@@ -720,14 +741,18 @@ class NodeDriver<Result> implements RaftNode<Result> {
   }
 
   /**
-   * Stops a removed node once it no longer leads (a removed leader first hands leadership over), or after
-   * a few election timeouts at the latest. Returns whether it stopped.
+   * Stops a removed node once the cluster stopped needing it: it does not lead (a removed leader first
+   * hands leadership over), it heard from another leader since its removal, and no peer has sent it anything
+   * for two election timeouts (a leader keeps replicating to it until every voter is known to have learnt
+   * that the removal committed). Until then it answers as a follower: a voter that has not applied the
+   * removal may still need its vote to elect a leader, and a node re-added under the same id replays its old
+   * removal before the entry that added it back. Returns whether it stopped.
    */
   private maybeStopRemoved(): boolean {
     const since = this.removedAtTick;
-    if (since === null) return false;
-    const stillLeading = this.raw.basicStatus().role === 'leader';
-    if (stillLeading && this.tickCount - since < 3 * this.readRetryTicks) return false;
+    if (since === null || !this.heardLeaderSinceRemoval || this.raw.basicStatus().role === 'leader')
+      return false;
+    if (this.tickCount - Math.max(since, this.lastContactTick) < 2 * this.readRetryTicks) return false;
     this.crash('REMOVED', `node ${this.id} was removed from the cluster`, null);
     return true;
   }

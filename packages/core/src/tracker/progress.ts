@@ -22,6 +22,13 @@ export class Progress {
   pendingSnapshot = 0;
   /** In `snapshot`: heartbeat responses received since the snapshot was sent (to retry a lost one). */
   heartbeatsSinceSnapshot = 0;
+  /** The highest commit index sent to the member in an append or heartbeat. */
+  commitSent = 0;
+  /**
+   * The highest commit index the member is believed to know: what was sent to it before its latest answer
+   * (an estimate, used only to decide when a removal can be left to the new configuration).
+   */
+  commitKnown = 0;
   /** Whether the member was heard from since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;

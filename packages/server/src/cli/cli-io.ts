@@ -23,3 +23,6 @@ export function processIo(): CliIo {
 
 /** Exit status of a command that failed at run time (an error answer, a missing key, a failed swap). */
 export const FAILURE_EXIT_CODE = 1;
+
+/** Exit status of `tsraft serve` once the node was removed from the cluster (it shut down gracefully). */
+export const REMOVED_EXIT_CODE = 3;

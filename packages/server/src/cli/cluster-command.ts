@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createKvClient } from '@tsraft/kv-client';
 import { ConfigError } from '../config/config-error.js';
 import { parseFlags } from '../config/parse-flags.js';
-import { type CliIo, type Command, FAILURE_EXIT_CODE } from './cli-io.js';
+import { type CliIo, type Command, FAILURE_EXIT_CODE, REMOVED_EXIT_CODE } from './cli-io.js';
 import { DEFAULT_ENDPOINTS } from './usage.js';
 
 const HOST = '127.0.0.1';
@@ -113,8 +113,12 @@ export const clusterCommand: Command = async (argv, io) => {
         node.exit = signal === null ? `exit status ${code}` : `killed by ${signal}`;
         if (!stopping && ready) {
           const alive = nodes.filter((n) => n.exit === undefined).length;
+          const what =
+            code === REMOVED_EXIT_CODE
+              ? 'was removed from the cluster (exit status 3)'
+              : `exited unexpectedly (${node.exit})`;
           io.err(
-            `tsraft: ${node.id} exited unexpectedly (${node.exit}); see ${node.logFile}. ${alive} of ${count} nodes still running.\n`,
+            `tsraft: ${node.id} ${what}; see ${node.logFile}. ${alive} of ${count} nodes still running.\n`,
           );
         }
         resolve();

@@ -87,7 +87,15 @@ describe('tsraft', () => {
   });
 
   test('help and --help print usage on stdout and exit 0', async () => {
-    for (const args of [['help'], ['--help'], ['serve', '--help'], ['help', 'cluster'], ['get', '--help']]) {
+    for (const args of [
+      ['help'],
+      ['--help'],
+      ['serve', '--help'],
+      ['help', 'cluster'],
+      ['get', '--help'],
+      ['member', '--help'],
+      ['help', 'transfer-leader'],
+    ]) {
       const { code, stdout } = await run(args).done;
       assert.equal(code, 0, args.join(' '));
       assert.match(stdout, /Usage: tsraft/, args.join(' '));
@@ -179,8 +187,70 @@ describe('tsraft', () => {
     }
   });
 
+  test('membership commands refuse wrong arguments with exit 2', async () => {
+    for (const [args, message] of [
+      [['member'], /member needs a subcommand: list, add, promote, remove/],
+      [['member', 'grow'], /member: unknown subcommand "grow"/],
+      [['member', 'list', 'extra'], /member list takes no arguments, got 1 argument/],
+      [['member', 'add', 'n4'], /member add takes ID ADDRESS, got 1 argument/],
+      [['member', 'add', 'n4', 'nowhere'], /ADDRESS: "nowhere" is not a valid host:port/],
+      [['member', 'add', 'n=4', '127.0.0.1:7004'], /ID: "n=4" is not a valid node id/],
+      [['member', 'promote', 'n4', '--max-lag', 'lots'], /--max-lag: "lots" is not an integer/],
+      [
+        ['member', 'remove', 'n4', '--expect-config', 'abc'],
+        /--expect-config: "abc" is not a configuration id/,
+      ],
+      [['member', 'remove', 'n4', '--learner'], /unknown flag --learner/],
+      [['member', 'replace', 'n3'], /member replace takes OLD NEW, got 1 argument/],
+      [['member', 'replace', 'n3', 'n3'], /OLD and NEW are both n3/],
+      [['transfer-leader'], /transfer-leader takes ID, got 0 arguments/],
+    ] as const) {
+      const { code, stdout, stderr } = await run(args).done;
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+      assert.equal(stdout, '');
+      assert.match(stderr, message);
+    }
+  });
+
+  test('membership commands against no server fail with the error code and exit 1', async () => {
+    const port = await freePort();
+    const endpoint = ['--endpoints', `127.0.0.1:${port}`, '--timeout-ms', '1000'];
+    for (const args of [
+      ['member', 'list'],
+      ['member', 'remove', 'n2'],
+    ]) {
+      const { code, stdout, stderr } = await run([...args, ...endpoint]).done;
+      assert.equal(code, 1, args.join(' '));
+      assert.equal(stdout, '');
+      assert.match(stderr, /^tsraft: [A-Z_]+: /);
+    }
+  });
+
+  test('serve --join of a cluster that is not there keeps trying until stopped', async () => {
+    const [port, nowhere] = [await freePort(), await freePort()];
+    const serve = run([
+      'serve',
+      '--id',
+      'n4',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--join',
+      `127.0.0.1:${nowhere}`,
+      '--data-dir',
+      path.join(root, 'join-nowhere'),
+    ]);
+    const deadline = Date.now() + 10_000;
+    while (!serve.stderr().includes('joining the cluster failed; retrying') && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(serve.stderr().includes('joining the cluster failed; retrying'), serve.stderr());
+    serve.child.kill('SIGTERM');
+    const { code, stderr } = await serve.done;
+    assert.equal(code, 0, stderr);
+  });
+
   test('client commands document the TLS flags', async () => {
-    for (const command of ['put', 'get', 'del', 'cas', 'status']) {
+    for (const command of ['put', 'get', 'del', 'cas', 'status', 'member', 'transfer-leader']) {
       const { code, stdout } = await run([command, '--help']).done;
       assert.equal(code, 0, command);
       for (const flag of ['--tls-ca FILE', '--tls-cert FILE', '--tls-key FILE', 'TSRAFT_TLS_CA']) {

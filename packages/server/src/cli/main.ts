@@ -12,6 +12,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   del: async () => (await import('./client-commands.js')).delCommand,
   cas: async () => (await import('./client-commands.js')).casCommand,
   status: async () => (await import('./status-command.js')).statusCommand,
+  member: async () => (await import('./member-commands.js')).memberCommand,
+  'transfer-leader': async () => (await import('./member-commands.js')).transferLeaderCommand,
   cluster: async () => (await import('./cluster-command.js')).clusterCommand,
   help: async () => helpCommand,
 };

@@ -1,12 +1,14 @@
+import { RaftError } from '@tsraft/core';
 import { pino } from 'pino';
-import { ConfigError } from '../config/config-error.js';
+import { CONFIG_ERROR_EXIT_CODE, ConfigError } from '../config/config-error.js';
 import { resolveServeConfig } from '../config/resolve-serve-config.js';
 import { startKvServer } from '../kv-server.js';
-import { type Command, FAILURE_EXIT_CODE } from './cli-io.js';
+import { type Command, FAILURE_EXIT_CODE, REMOVED_EXIT_CODE } from './cli-io.js';
 
 /**
  * `tsraft serve`: runs one node until SIGTERM or SIGINT, then closes it gracefully and exits 0; a second
- * signal exits 1 at once. A crash of the node (`stopped`) exits 1; a {@link ConfigError} exits 2.
+ * signal exits 1 at once. A crash of the node (`stopped`) exits 1; a {@link ConfigError} exits 2, as does a
+ * join the cluster refused; a node removed from the cluster shuts down gracefully and exits 3.
  */
 export const serveCommand: Command = async (argv, io) => {
   const config = await resolveServeConfig(argv, io.env, io.cwd);
@@ -51,8 +53,24 @@ export const serveCommand: Command = async (argv, io) => {
     void server.stopped.then((reason) => {
       // close() may settle `stopped` too; only a stop nobody asked for is a crash.
       if (closing) return;
-      logger.fatal({ err: reason }, 'the node stopped on its own');
-      resolve(FAILURE_EXIT_CODE);
+      closing = true;
+      let code = FAILURE_EXIT_CODE;
+      if (reason instanceof RaftError && reason.code === 'REMOVED') {
+        logger.info('removed from the cluster: shutting down');
+        code = REMOVED_EXIT_CODE;
+      } else if (reason instanceof ConfigError) {
+        io.err(`tsraft: ${reason.message}\n`);
+        code = CONFIG_ERROR_EXIT_CODE;
+      } else {
+        logger.fatal({ err: reason }, 'the node stopped on its own');
+      }
+      server.close().then(
+        () => resolve(code),
+        (error: unknown) => {
+          logger.error({ err: error }, 'the shutdown failed');
+          resolve(code);
+        },
+      );
     });
   });
 };

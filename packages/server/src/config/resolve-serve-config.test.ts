@@ -72,6 +72,76 @@ describe('resolveServeConfig', () => {
       maxInflightRequests: 1_024,
       requestTimeoutMs: 5_000,
       tls: undefined,
+      join: undefined,
+      advertise: undefined,
+      learner: false,
+      promoteWithin: 1_000,
+    });
+  });
+
+  describe('joining a running cluster', () => {
+    const joining = (overrides: Record<string, string | undefined> = {}) =>
+      flags({ id: 'n4', listen: '127.0.0.1:7004', peers: undefined, join: '127.0.0.1:7001', ...overrides });
+
+    test('--join instead of --peers, with --advertise, --learner and --promote-within', async () => {
+      const config = await resolveServeConfig(
+        [
+          ...joining({ join: '127.0.0.1:7001, node-2.example:7002', advertise: 'node-4.example:7004' }),
+          '--learner',
+          '--promote-within=50',
+        ],
+        {},
+        root,
+      );
+      assert.deepEqual(config.join, ['127.0.0.1:7001', 'node-2.example:7002']);
+      assert.equal(config.peers.size, 0);
+      assert.equal(config.advertise, 'node-4.example:7004');
+      assert.equal(config.learner, true);
+      assert.equal(config.promoteWithin, 50);
+      const defaults = await resolveServeConfig(joining(), {}, root);
+      assert.deepEqual(
+        [defaults.advertise, defaults.learner, defaults.promoteWithin],
+        [undefined, false, 1_000],
+      );
+    });
+
+    test('from the environment and from a config file (a list, a boolean)', async () => {
+      const fromEnv = await resolveServeConfig(
+        joining({ join: undefined }),
+        { TSRAFT_JOIN: '127.0.0.1:7002', TSRAFT_LEARNER: 'true' },
+        root,
+      );
+      assert.deepEqual(fromEnv.join, ['127.0.0.1:7002']);
+      assert.equal(fromEnv.learner, true);
+      const file = writeFile(
+        'join.yaml',
+        `id: n4\nlisten: 127.0.0.1:7004\ndataDir: d4\njoin: [127.0.0.1:7001, 127.0.0.1:7003]\nlearner: false\n`,
+      );
+      const fromFile = await resolveServeConfig(['--config', file], {}, root);
+      assert.deepEqual(fromFile.join, ['127.0.0.1:7001', '127.0.0.1:7003']);
+      assert.equal(fromFile.learner, false);
+    });
+
+    test('refuses --peers with --join, join flags without --join, and an address others cannot dial', async () => {
+      await rejectsWith(joining({ peers: PEERS }), ['--peers and --join', 'not both']);
+      await rejectsWith([...flags(), '--learner'], ['--learner', 'only applies with --join']);
+      await rejectsWith(flags({ 'promote-within': '10' }), ['--promote-within', 'only applies with --join']);
+      await rejectsWith(joining({ listen: '0.0.0.0:7004' }), ['--listen 0.0.0.0:7004', '--advertise']);
+      await rejectsWith(joining({ join: '127.0.0.1' }), ['--join', '"127.0.0.1"']);
+      await rejectsWith(joining(), ['TSRAFT_LEARNER', '"maybe"'], { TSRAFT_LEARNER: 'maybe' });
+      const ok = await resolveServeConfig(
+        joining({ listen: '0.0.0.0:7004', advertise: '10.0.0.4:7004' }),
+        {},
+        root,
+      );
+      assert.equal(ok.advertise, '10.0.0.4:7004');
+    });
+
+    test('a missing --peers names --join as the alternative', async () => {
+      await rejectsWith(flags({ peers: undefined }), [
+        'missing required flag --peers',
+        'gives --join instead',
+      ]);
     });
   });
 

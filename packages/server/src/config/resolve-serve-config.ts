@@ -11,7 +11,7 @@ import { SERVE_OPTIONS, type ServeOption } from './serve-options.js';
 
 /** Flags of `tsraft serve` in parseArgs form: every option takes a value. */
 export const SERVE_FLAGS: FlagOptions = Object.fromEntries([
-  ...SERVE_OPTIONS.map((o) => [o.flag, { type: 'string' }] as const),
+  ...SERVE_OPTIONS.map((o) => [o.flag, { type: o.kind === 'boolean' ? 'boolean' : 'string' }] as const),
   ['config', { type: 'string' }],
 ]);
 
@@ -63,7 +63,9 @@ export async function resolveServeConfig(
 
   const raw = (o: ServeOption): RawValue | undefined => {
     const flag = flags[o.flag];
-    if (typeof flag === 'string') return { option: o, value: flag, source: `--${o.flag}`, base: cwd };
+    if (typeof flag === 'string' || typeof flag === 'boolean') {
+      return { option: o, value: flag, source: `--${o.flag}`, base: cwd };
+    }
     const fromEnv = envValue(o.env);
     if (fromEnv !== undefined) return { option: o, value: fromEnv, source: o.env, base: cwd };
     // null is how YAML writes "no value": treat it as unset so a template can list every key.
@@ -79,24 +81,52 @@ export async function resolveServeConfig(
   };
   const get = (flag: string): RawValue | undefined => raw(SERVE_OPTIONS.find((o) => o.flag === flag)!);
 
+  const joinRaw = get('join');
   const missing = SERVE_OPTIONS.filter(
-    (o) => ['id', 'listen', 'peers', 'data-dir'].includes(o.flag) && raw(o) === undefined,
+    (o) =>
+      ['id', 'listen', 'peers', 'data-dir'].includes(o.flag) &&
+      raw(o) === undefined &&
+      !(o.flag === 'peers' && joinRaw !== undefined),
   );
   if (missing.length > 0) {
     const names = missing.map((o) => `--${o.flag}`).join(', ');
     const alternatives = missing.map((o) => o.env).join(', ');
+    const joinHint = missing.some((o) => o.flag === 'peers')
+      ? '; a node joining a running cluster gives --join instead of --peers'
+      : '';
     throw new ConfigError(
-      `missing required ${missing.length === 1 ? 'flag' : 'flags'} ${names} (or ${alternatives}, or the camelCase keys in a --config file)`,
+      `missing required ${missing.length === 1 ? 'flag' : 'flags'} ${names} (or ${alternatives}, or the camelCase keys in a --config file)${joinHint}`,
     );
   }
 
   const id = parseNodeId(text(get('id')!), get('id')!.source);
   const listen = parseHostPort(text(get('listen')!), get('listen')!.source, true);
-  const peersRaw = get('peers')!;
-  const peers = parsePeers(peersRaw.value, peersRaw.source);
-  if (!peers.has(id)) {
+  const peersRaw = get('peers');
+  if (peersRaw !== undefined && joinRaw !== undefined) {
     throw new ConfigError(
-      `${peersRaw.source}: this node's id "${id}" is not among the peers (${[...peers.keys()].join(', ')}); list every member, this node included`,
+      `${peersRaw.source} and ${joinRaw.source}: give --peers to bootstrap a new cluster, or --join to join a running one, not both`,
+    );
+  }
+  let peers: ReadonlyMap<string, string> = new Map();
+  if (peersRaw !== undefined) {
+    peers = parsePeers(peersRaw.value, peersRaw.source);
+    if (!peers.has(id)) {
+      throw new ConfigError(
+        `${peersRaw.source}: this node's id "${id}" is not among the peers (${[...peers.keys()].join(', ')}); list every member, this node included`,
+      );
+    }
+    for (const flag of ['advertise', 'learner', 'promote-within']) {
+      const given = get(flag);
+      if (given !== undefined) throw new ConfigError(`${given.source}: only applies with --join`);
+    }
+  }
+  const join = joinRaw === undefined ? undefined : endpoints(joinRaw);
+  const advertiseRaw = get('advertise');
+  const advertise =
+    advertiseRaw === undefined ? undefined : parseHostPort(text(advertiseRaw), advertiseRaw.source);
+  if (join !== undefined && advertise === undefined && /^(0\.0\.0\.0|\[::0?\]):/.test(listen)) {
+    throw new ConfigError(
+      `${get('listen')!.source} ${listen}: the other members cannot dial this address; give --advertise HOST:PORT, where they reach this node`,
     );
   }
   const metrics = get('metrics-listen');
@@ -123,6 +153,10 @@ export async function resolveServeConfig(
     maxInflightRequests: integer(get('max-inflight-requests'), 1_024),
     requestTimeoutMs: integer(get('request-timeout-ms'), 5_000),
     tls: await tlsFiles(get('tls-cert'), get('tls-key'), get('tls-ca')),
+    join,
+    advertise,
+    learner: boolean(get('learner'), false),
+    promoteWithin: integer(get('promote-within'), 1_000),
   };
   // Last, so that a configuration refused for another reason leaves no directory behind.
   const dataDir = await usableDataDir(get('data-dir')!);
@@ -144,6 +178,26 @@ function choice(value: RawValue | undefined, fallback: string): string {
     throw new ConfigError(`${value.source}: "${chosen}" is not one of ${choices.join(', ')}`);
   }
   return chosen;
+}
+
+function boolean(value: RawValue | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value.value === 'boolean') return value.value;
+  const chosen = text(value).trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(chosen)) return true;
+  if (['false', '0', 'no', 'off'].includes(chosen)) return false;
+  throw new ConfigError(`${value.source}: "${text(value)}" is not one of true, false`);
+}
+
+/** A list of `host:port`, comma-separated (or a list in a config file); at least one. */
+function endpoints(value: RawValue): string[] {
+  const items = Array.isArray(value.value)
+    ? value.value.map((item) => (typeof item === 'string' ? item : JSON.stringify(item)))
+    : text(value).split(',');
+  const list = items.map((item) => item.trim()).filter((item) => item !== '');
+  if (list.length === 0)
+    throw new ConfigError(`${value.source}: no host:port in ${JSON.stringify(value.value)}`);
+  return list.map((item) => parseHostPort(item, value.source));
 }
 
 function nonEmpty(value: RawValue | undefined): string | undefined {

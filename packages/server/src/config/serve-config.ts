@@ -24,9 +24,28 @@ export interface ServeConfig {
   readonly listen: string;
   /**
    * The address this node dials for each member, by id, including itself. Bootstraps the membership of a
-   * new cluster; afterwards the persisted configuration rules. Addresses may be DNS names.
+   * new cluster (members and their addresses); afterwards the persisted configuration rules, and these
+   * addresses are used only for members the configuration gives no address for. Addresses may be DNS
+   * names. Empty when the node joins a running cluster (`join`).
    */
   readonly peers: ReadonlyMap<NodeId, string>;
+  /**
+   * Members of a running cluster (`host:port`) this node asks to add it as a learner, the first time its
+   * data directory is used; `undefined` when it bootstraps a cluster with `peers`.
+   */
+  readonly join: readonly string[] | undefined;
+  /**
+   * Where the other members reach this node, given to the cluster when joining. `undefined`: `listen` (or,
+   * for port 0, the port picked).
+   */
+  readonly advertise: string | undefined;
+  /** A joining node stays a learner instead of asking to be promoted. Default false. */
+  readonly learner: boolean;
+  /**
+   * A joining learner asks to be promoted to voter once its applied index is within this many entries of
+   * the leader's commit index. Default 1 000.
+   */
+  readonly promoteWithin: number;
   /** Directory of the node's log, hard state and snapshots (created if missing). */
   readonly dataDir: string;
   /** Peer transport. Default `streaming`. */

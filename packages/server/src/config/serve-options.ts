@@ -1,5 +1,15 @@
 /** How the value of a `tsraft serve` option is checked. */
-export type ServeOptionKind = 'id' | 'bind-address' | 'peers' | 'path' | 'integer' | 'text' | 'choice';
+export type ServeOptionKind =
+  | 'id'
+  | 'bind-address'
+  | 'address'
+  | 'peers'
+  | 'endpoints'
+  | 'path'
+  | 'integer'
+  | 'text'
+  | 'choice'
+  | 'boolean';
 
 /** One option of `tsraft serve`: its flag, environment variable and config file key. */
 export interface ServeOption {
@@ -12,7 +22,7 @@ export interface ServeOption {
   readonly kind: ServeOptionKind;
   /** Allowed values of a `choice`. */
   readonly choices?: readonly string[];
-  /** What `--help` shows after the flag, e.g. `HOST:PORT`. */
+  /** What `--help` shows after the flag, e.g. `HOST:PORT`; empty for a boolean flag. */
   readonly placeholder: string;
   /** One line for `tsraft serve --help`. */
   readonly help: string;
@@ -43,7 +53,36 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const SERVE_OPTIONS: readonly ServeOption[] = [
   option('id', 'id', 'ID', "this node's id (required)"),
   option('listen', 'bind-address', 'HOST:PORT', 'host:port to serve peers and clients on (required)'),
-  option('peers', 'peers', 'ID=HOST:PORT,...', 'every member, this node included (required)'),
+  option(
+    'peers',
+    'peers',
+    'ID=HOST:PORT,...',
+    'every member, this node included: bootstraps a new cluster (required unless --join)',
+  ),
+  option(
+    'join',
+    'endpoints',
+    'HOST:PORT,...',
+    'join a running cluster through any of these members, as a learner, instead of --peers',
+  ),
+  option(
+    'advertise',
+    'address',
+    'HOST:PORT',
+    'with --join: where the other members reach this node (default: --listen)',
+  ),
+  option(
+    'learner',
+    'boolean',
+    '',
+    'with --join: stay a learner (receives the log, never votes) instead of being promoted',
+  ),
+  option(
+    'promote-within',
+    'integer',
+    'N',
+    "with --join: ask for promotion to voter once within N entries of the leader's commit (default 1000)",
+  ),
   option('data-dir', 'path', 'DIR', 'log, hard state and snapshots; created if missing (required)'),
   option('transport', 'choice', 'KIND', 'peer transport: streaming (default) or unary', TRANSPORTS),
   option(

@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type ClusterClient,
+  createClusterClient,
   createKvClient,
   createKvStub,
   type KvClient,
@@ -55,8 +57,10 @@ interface Member {
   readonly port: number;
   readonly dataDir: string;
   readonly logFile: string;
-  /** The `--peers` this node dials (through relays when partitionable). */
+  /** The `--peers` this node dials (through relays when partitionable); empty for a node that joins. */
   peers: string;
+  /** For a node added with {@link ProcessCluster.addNode}: its `--join` and related flags. */
+  joinArgs: string[] | null;
   process: ChildProcess | null;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | null;
 }
@@ -104,11 +108,12 @@ export async function until<T>(
  * end-to-end tests: kill -9 and restart nodes, cut one off, and inspect every member's status.
  */
 export class ProcessCluster {
-  readonly ids: readonly string[];
+  private readonly allIds: string[];
   private readonly members = new Map<string, Member>();
+  private readonly cliChildren = new Set<ChildProcess>();
   private readonly relays = new Map<string, FreezableProxy>();
   private readonly stubs = new Map<string, KvStub>();
-  private readonly clients: KvClient[] = [];
+  private readonly clients: (KvClient | ClusterClient)[] = [];
   private readonly root: string;
 
   private constructor(
@@ -116,8 +121,13 @@ export class ProcessCluster {
     ids: readonly string[],
     root: string,
   ) {
-    this.ids = ids;
+    this.allIds = [...ids];
     this.root = root;
+  }
+
+  /** Every node of the cluster: those it started with, then those added with {@link addNode}. */
+  get ids(): readonly string[] {
+    return this.allIds;
   }
 
   /** Starts every node and waits for a leader. */
@@ -145,6 +155,7 @@ export class ProcessCluster {
         dataDir,
         logFile: path.join(this.root, `${id}.log`),
         peers: '',
+        joinArgs: null,
         process: null,
         exited: null,
       });
@@ -175,6 +186,32 @@ export class ProcessCluster {
     return this.ids.map((id) => this.endpoint(id));
   }
 
+  /**
+   * Reserves a port and a data directory for a new node `id` that joins the cluster through the members
+   * `through` (`tsraft serve --join`), with `extraArgs` (`--learner`, `--promote-within=N`). Start it with
+   * {@link startNode}.
+   */
+  async addNode(id: string, through: readonly string[], extraArgs: readonly string[] = []): Promise<void> {
+    if (this.members.has(id)) throw new Error(`${id} exists`);
+    this.members.set(id, {
+      id,
+      port: await freePort(),
+      dataDir: path.join(this.root, id),
+      logFile: path.join(this.root, `${id}.log`),
+      peers: '',
+      joinArgs: [`--join=${through.map((t) => this.endpoint(t)).join(',')}`, ...extraArgs],
+      process: null,
+      exited: null,
+    });
+    this.allIds.push(id);
+  }
+
+  /** Resolves with how `id`'s process exited (at once if it is not running). */
+  async exited(id: string): Promise<{ code: number | null; signal: NodeJS.Signals | null } | null> {
+    const member = this.member(id);
+    return member.exited === null ? null : await member.exited;
+  }
+
   /** Starts (or restarts) `id` on its data directory. */
   startNode(id: string): void {
     const member = this.member(id);
@@ -185,7 +222,7 @@ export class ProcessCluster {
       'serve',
       `--id=${id}`,
       `--listen=127.0.0.1:${member.port}`,
-      `--peers=${member.peers}`,
+      ...(member.joinArgs ?? [`--peers=${member.peers}`]),
       `--data-dir=${member.dataDir}`,
       `--transport=${this.options.transport}`,
       '--tick-interval-ms=50',
@@ -251,6 +288,53 @@ export class ProcessCluster {
     });
     this.clients.push(client);
     return client;
+  }
+
+  /** A membership client of the given members (default all); closed with the cluster. */
+  clusterClient(ids: readonly string[] = this.ids): ClusterClient {
+    const client = createClusterClient({
+      endpoints: ids.map((id) => this.endpoint(id)),
+      timeoutMs: 10_000,
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
+    });
+    this.clients.push(client);
+    return client;
+  }
+
+  /**
+   * Runs the built `tsraft` with `args` and `--endpoints` of `ids` (default: the running members; `null`: no
+   * `--endpoints`), killed if it outlives `timeoutMs`; resolves with its exit status and output.
+   */
+  cli(
+    args: readonly string[],
+    ids: readonly string[] | null = this.running(),
+    timeoutMs = WAIT_MS,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    const endpoints = ids === null ? [] : [`--endpoints=${ids.map((id) => this.endpoint(id)).join(',')}`];
+    const child = spawn(process.execPath, [CLI, ...args, ...endpoints], {
+      env: { ...process.env, TSRAFT_ENDPOINTS: '', TSRAFT_TIMEOUT_MS: '', TSRAFT_TLS_CA: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.cliChildren.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`tsraft ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+      }, timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        this.cliChildren.delete(child);
+        resolve({ code, stdout, stderr });
+      });
+    });
   }
 
   /** One member's status, or undefined when it does not answer. */
@@ -330,6 +414,11 @@ export class ProcessCluster {
     }
   }
 
+  /** A directory under the cluster's own, removed with it. */
+  scratchDir(name: string): string {
+    return path.join(this.root, 'scratch', name);
+  }
+
   /** The full log of a member. */
   log(id: string): string {
     return readFileSync(this.member(id).logFile, 'utf8');
@@ -337,6 +426,7 @@ export class ProcessCluster {
 
   /** Kills every process, closes relays and clients, removes the data. */
   async close(): Promise<void> {
+    for (const child of this.cliChildren) child.kill('SIGKILL');
     for (const client of this.clients.splice(0)) client.close();
     for (const id of [...this.stubs.keys()]) this.dropStub(id);
     await Promise.all(

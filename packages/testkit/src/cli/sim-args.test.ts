@@ -9,12 +9,14 @@ it('parses the documented options', () => {
     steps: 2000,
     workers: undefined,
     trace: true,
+    membership: true,
     unsafeCore: undefined,
     workload: undefined,
     help: false,
   });
   assert.equal(parseSimArgs(['--unsafe-core', 'disableFigure8Rule']).unsafeCore, 'disableFigure8Rule');
   assert.equal(parseSimArgs(['--workers', '0']).workers, 0);
+  assert.equal(parseSimArgs(['--no-membership']).membership, false);
   assert.equal(parseSimArgs(['--', '--seeds', '3']).seeds, 3);
 });
 

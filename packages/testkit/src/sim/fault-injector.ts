@@ -130,7 +130,8 @@ export class FaultInjector {
   private inject(): void {
     const sim = this.sim;
     const random = sim.random;
-    const ids = sim.nodeIds;
+    // The servers of the cluster now: spare ids not yet added and removed nodes are left alone.
+    const ids = sim.presentNodeIds();
     const kind = random.weighted(this.profile.weights);
     switch (kind) {
       case 'partition': {
@@ -147,6 +148,8 @@ export class FaultInjector {
           parts.push(order.slice(from, c));
           from = c;
         }
+        // Ids outside the cluster join a random side (a server added during the partition lands in one).
+        for (const id of sim.nodeIds) if (!ids.includes(id)) random.pick(parts).push(id);
         if (!random.chance(this.profile.replaceCutsRate)) {
           // Add this partition's cuts to those already in place.
           const cut = sim.network.cutLinks();
@@ -192,7 +195,7 @@ export class FaultInjector {
       }
       case 'drift': {
         const id = random.pick(ids);
-        const base = this.baseTickMs[ids.indexOf(id)]!;
+        const base = this.baseTickMs[sim.nodeIds.indexOf(id)]!;
         const d = this.profile.maxDrift;
         const ms = Math.max(1, Math.round(base * (1 + (random.float() * 2 - 1) * d)));
         sim.setTickInterval(id, ms);
@@ -204,7 +207,10 @@ export class FaultInjector {
         if (leader === null || ids.length < 2) return;
         const status = sim.status(leader);
         if (!status.up || status.paused || status.role !== 'leader') return;
-        const to = random.pick(ids.filter((id) => id !== leader));
+        // Leadership can only go to a voter of the leader's configuration.
+        const voters = status.conf.voters.filter((id) => id !== leader && ids.includes(id));
+        if (voters.length === 0) return;
+        const to = random.pick(voters);
         sim.note(`transfer: ${leader} asked to hand leadership to ${to}`);
         sim.transferLeadership(leader, to);
         return;
@@ -236,6 +242,6 @@ export class FaultInjector {
     const random = this.sim.random;
     const leader = this.sim.leader();
     if (random.chance(this.profile.leaderBias) && leader !== null) return leader;
-    return random.pick(this.sim.nodeIds);
+    return random.pick(this.sim.presentNodeIds());
   }
 }

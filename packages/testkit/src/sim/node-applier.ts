@@ -133,7 +133,7 @@ export class NodeApplier {
     if (n.applied - stored < every) return;
     const data = collectSnapshotDataSync(synchronous(n.stateMachine!.snapshot(), 'snapshot'));
     const snapshot: Snapshot = {
-      meta: { index: n.applied, term: n.storage.term(n.applied), conf: n.storage.initialState().confState },
+      meta: { index: n.applied, term: n.storage.term(n.applied), conf: n.conf },
       data,
     };
     n.storage.saveSnapshotSync(snapshot);

@@ -1,7 +1,18 @@
-import { type Message, type NodeId, RaftError, type Ready, type Role } from '@tsraft/core';
+import {
+  type ConfChangeOptions,
+  type ConfState,
+  decodeConfChange,
+  isMember,
+  type MemberChange,
+  type Message,
+  type NodeId,
+  RaftError,
+  type Ready,
+  type Role,
+} from '@tsraft/core';
 import type { MessageDelivery } from './message-delivery.js';
 import type { NodeApplier } from './node-applier.js';
-import type { NodeRequest } from './node-request.js';
+import type { NodeRequest, RequestOutcome } from './node-request.js';
 import type { SafetyChecker } from './safety-checker.js';
 import { ShadowLog } from './shadow-log.js';
 import type { CallEvent, SimEvent } from './sim-events.js';
@@ -53,6 +64,8 @@ export class ReadyLoop {
   private readonly createRawNode: RawNodeFactory;
   private readonly roleListeners: ((id: NodeId, role: Role, term: number) => void)[] = [];
   private readonly commitListeners: ((id: NodeId, role: Role, index: number) => void)[] = [];
+  private readonly removalListeners: ((id: NodeId) => void)[] = [];
+  private readonly idleListeners: ((id: NodeId) => void)[] = [];
 
   constructor(parts: ReadyLoopParts) {
     this.scheduler = parts.scheduler;
@@ -76,6 +89,19 @@ export class ReadyLoop {
   /** Calls `listener` whenever a node is handed newly committed entries (`index` is the last of them). */
   onCommit(listener: (id: NodeId, role: Role, index: number) => void): void {
     this.commitListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` when a node hands out a configuration that no longer holds it, after one that did: it
+   * was removed from the cluster.
+   */
+  onRemoved(listener: (id: NodeId) => void): void {
+    this.removalListeners.push(listener);
+  }
+
+  /** Calls `listener` when node `n` finished its Ready in flight while `n.stopWhenIdle` is set. */
+  onIdle(listener: (id: NodeId) => void): void {
+    this.idleListeners.push(listener);
   }
 
   /**
@@ -108,10 +134,13 @@ export class ReadyLoop {
     n.paused = false;
     n.backlog = [];
     n.tickParked = false;
+    n.stopWhenIdle = false;
     n.completeness = null;
     n.leaderTermAtLastReady = 0;
     n.log = ShadowLog.fromStorage(n.storage);
+    n.conf = snap.meta.conf;
     const st = n.raw.status();
+    this.checker.checkNodeConf(n.id, n.conf, st.conf, null, false);
     if (st.hardState.term !== durable.term || st.hardState.vote !== durable.vote) {
       throw new RaftError(
         'INVALID_ARGUMENT',
@@ -157,6 +186,16 @@ export class ReadyLoop {
       case 'deliver': {
         const n = this.delivery.arrive(event);
         if (n === null) return;
+        n.lastContactMs = this.scheduler.now;
+        const type = event.message.type;
+        if (
+          type === 'append' ||
+          type === 'heartbeat' ||
+          type === 'snapshot' ||
+          event.message.term > n.removedInTerm
+        ) {
+          n.heardLeaderSinceRemoval = true;
+        }
         n.raw!.step(event.message);
         this.afterInput(n);
         return;
@@ -224,6 +263,30 @@ export class ReadyLoop {
     return ticket;
   }
 
+  /**
+   * Proposes a membership change at running node `n` now. Returns where the config entry landed, or `null`
+   * when the core refused it (`onOutcome` is then already settled with the refusal). Otherwise `onOutcome`
+   * is settled like a proposal's: `ok` once the entry is applied at `n`.
+   */
+  submitConfChange(
+    n: SimNode,
+    changes: readonly MemberChange[],
+    options: ConfChangeOptions,
+    onOutcome: (outcome: RequestOutcome) => void,
+  ): { index: number; term: number } | null {
+    let ticket: { index: number; term: number };
+    try {
+      ticket = n.raw!.proposeConfChange(changes, options);
+    } catch (error) {
+      if (!(error instanceof RaftError)) throw error;
+      onOutcome({ status: 'failed', code: error.code, leader: error.leader });
+      return null;
+    }
+    this.applier.trackProposal(n, { index: ticket.index, term: ticket.term, onOutcome });
+    this.afterInput(n);
+    return ticket;
+  }
+
   /** After node `n` handled an input: observe its role and term, then hand out Readys. */
   afterInput(n: SimNode): void {
     this.observe(n);
@@ -253,6 +316,8 @@ export class ReadyLoop {
     while (n.raw !== null && n.inflight === null && n.raw.hasReady()) {
       const ready = n.raw.ready();
       this.takeReady(n, ready);
+      // Taking a Ready can change the role: a leader that applies its own removal hands over and steps down.
+      this.observe(n);
       if (ready.hardState !== null || ready.entries.length > 0 || ready.snapshot !== null) {
         n.inflight = ready;
         const delay = this.random.int(this.disk.minDelayMs, this.disk.maxDelayMs);
@@ -286,6 +351,7 @@ export class ReadyLoop {
       n.log.put(entry.index, entry.term);
     }
     for (const entry of ready.committedEntries) this.checker.observeCommitted(n.id, n.currentTerm, entry);
+    this.takeConf(n, ready);
     const lastCommitted = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastCommitted !== undefined) {
       for (const listener of this.commitListeners) listener(n.id, n.role, lastCommitted.index);
@@ -298,6 +364,42 @@ export class ReadyLoop {
       }
     }
     for (const m of ready.messages) this.transmit(n, m);
+  }
+
+  /**
+   * Follows the configuration through a Ready's snapshot and committed config entries, checks that the core
+   * has it in force and reports it, and tells the removal listeners when it no longer holds the node.
+   */
+  private takeConf(n: SimNode, ready: Ready): void {
+    let conf: ConfState = n.conf;
+    let changed = false;
+    let member = isMember(conf, n.id);
+    let wasMember = member;
+    if (ready.snapshot !== null) {
+      conf = ready.snapshot.meta.conf;
+      changed = true;
+      member = isMember(conf, n.id);
+      wasMember ||= member;
+    }
+    for (const entry of ready.committedEntries) {
+      if (entry.type !== 'config') continue;
+      conf = decodeConfChange(entry.data).conf;
+      changed = true;
+      member = isMember(conf, n.id);
+      wasMember ||= member;
+    }
+    if (!changed && ready.confState === null) return;
+    this.checker.checkNodeConf(n.id, conf, n.raw!.status().conf, ready.confState, changed);
+    n.conf = conf;
+    if (wasMember && !member && n.membership === 'joined') {
+      n.membership = 'removed';
+      n.removedAtMs = this.scheduler.now;
+      // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
+      n.heardLeaderSinceRemoval = n.role !== 'leader';
+      n.removedInTerm = n.currentTerm;
+      this.trace.note(this.scheduler.now, this.scheduler.steps, `${n.id} is removed from the cluster`);
+      for (const listener of this.removalListeners) listener(n.id);
+    }
   }
 
   /** The rest of a Ready once its write is durable (or at once when it writes nothing). */
@@ -322,6 +424,7 @@ export class ReadyLoop {
     this.applier.answerReads(n);
     this.applier.maybeSnapshot(n);
     this.observe(n);
+    if (n.stopWhenIdle) for (const listener of this.idleListeners) listener(n.id);
   }
 
   /** Checks `m` as it leaves node `from`, then hands it to the network. */

@@ -1,5 +1,6 @@
 import type { ClientOptions } from './client-pool.js';
 import type { FaultKind, FaultProfile } from './fault-injector.js';
+import type { MembershipProfile } from './membership-changer.js';
 import type { NetworkProfile } from './network.js';
 import type { SimRandom } from './sim-random.js';
 import type { DiskProfile, SimRaftSettings } from './simulation-options.js';
@@ -7,11 +8,13 @@ import type { DiskProfile, SimRaftSettings } from './simulation-options.js';
 /** Everything a seed decides about a run before it starts. */
 export interface RunPlan {
   readonly style: RunStyle;
-  /** Cluster size. */
+  /** Initial cluster size. */
   readonly nodes: number;
+  /** Extra ids that start absent, for membership changes to add (0 without membership changes). */
+  readonly spareNodes: number;
   /** Core settings of every node. */
   readonly raft: SimRaftSettings;
-  /** Each node's initial tick interval (ms): they differ (clock drift). */
+  /** Each node's initial tick interval (ms), spare ids included: they differ (clock drift). */
   readonly tickIntervalMs: readonly number[];
   /** The network before any `weather` fault. */
   readonly network: NetworkProfile;
@@ -20,10 +23,12 @@ export interface RunPlan {
   readonly snapshotEveryEntries: number;
   /** `null`: a fault-free run. */
   readonly faults: FaultProfile | null;
+  /** `null`: the membership stays as it started. */
+  readonly membership: MembershipProfile | null;
   readonly clients: ClientOptions;
   /** Registers the workload uses. */
   readonly keys: number;
-  /** `electionTicks` × the slowest tick interval: the unit of the liveness bound. */
+  /** `electionTicks` × the slowest tick interval of the initial members. */
   readonly electionTimeoutMs: number;
 }
 
@@ -39,12 +44,21 @@ const STYLE_WEIGHTS: Readonly<Record<RunStyle, number>> = { mixed: 1, 'leader-ch
 /** Base tick interval (ms) of every random run; each node deviates from it by up to ±25%. */
 export const BASE_TICK_MS = 10;
 
+/** Options of {@link chooseRunPlan}. */
+export interface RunPlanOptions {
+  /**
+   * Draw membership changes (for about four runs in five) and spare servers. Default `true`. Without them
+   * the plan, and the whole run, is exactly what it was before membership changes were simulated.
+   */
+  readonly membership?: boolean;
+}
+
 /**
  * Draws a run's shape from its generator: cluster size, core settings (pre-vote, check-quorum, message and
- * in-flight limits), per-node clock drift, network and disk profiles, snapshot frequency, the fault mix and
- * the clients. About one run in ten is fault-free.
+ * in-flight limits), per-node clock drift, network and disk profiles, snapshot frequency, the fault mix,
+ * the clients and the membership changes. About one run in ten is fault-free.
  */
-export function chooseRunPlan(random: SimRandom): RunPlan {
+export function chooseRunPlan(random: SimRandom, options: RunPlanOptions = {}): RunPlan {
   const style = random.weighted(STYLE_WEIGHTS);
   const churn = style === 'leader-churn';
   const nodes = churn
@@ -146,17 +160,44 @@ export function chooseRunPlan(random: SimRandom): RunPlan {
     thinkTimeMs: [0, random.pick([0, 5, 20, 50])],
     latencyMs: [1, random.int(1, 5)],
   };
+  const keys = random.int(1, 3);
+  // Membership is drawn last, so that without it every earlier choice (and the run) stays as it was.
+  let membership: MembershipProfile | null = null;
+  let spareNodes = 0;
+  if ((options.membership ?? true) && random.chance(0.8)) {
+    spareNodes = random.int(1, 3);
+    for (let i = 0; i < spareNodes; i++) {
+      tickIntervalMs.push(Math.max(1, Math.round(BASE_TICK_MS * (1 + (random.float() * 2 - 1) * drift))));
+    }
+    membership = {
+      meanIntervalMs: random.pick([1, 2, 4]) * electionTimeoutMs,
+      weights: {
+        addLearner: random.pick([1, 2]),
+        promote: random.pick([1, 2]),
+        addVoter: random.pick([1, 2]),
+        removeVoter: random.pick([1, 2]),
+        replace: random.pick([1, 2]),
+        removeLearner: random.pick([0.5, 1]),
+        resize: random.pick([0, 0.5, 1]),
+      },
+      minVoters: Math.min(nodes, random.pick([1, 2, 3, 3])),
+      maxVoters: Math.max(nodes, random.pick([3, 5, 5, 7])),
+      leaderBias: random.pick([0.2, 0.4, 0.6]),
+    };
+  }
   return {
     style,
     nodes,
+    spareNodes,
     raft,
     tickIntervalMs,
     network,
     disk,
     snapshotEveryEntries,
     faults,
+    membership,
     clients,
-    keys: random.int(1, 3),
+    keys,
     electionTimeoutMs,
   };
 }
@@ -180,6 +221,9 @@ export function describeRunPlan(plan: RunPlan): string {
           .filter(([, w]) => w > 0)
           .map(([k]) => k)
           .join(' ')})`,
+    plan.membership === null
+      ? 'no membership changes'
+      : `membership changes every ~${plan.membership.meanIntervalMs} ms, ${plan.membership.minVoters}-${plan.membership.maxVoters} voters, ${plan.spareNodes} spare`,
     `${plan.clients.count} clients on ${plan.keys} keys`,
   ];
   return parts.join('; ');

@@ -36,6 +36,8 @@ export interface RunSeedsOptions {
   readonly workloadModule?: string | URL;
   /** Keep each seed's whole event log in its report. Default `false`. */
   readonly fullTrace?: boolean;
+  /** Change the membership in the runs whose plan draws it (see {@link RunSeedOptions.membership}). Default `true`. */
+  readonly membership?: boolean;
   /** Stop handing out seeds after this many failures. Default: never. */
   readonly maxFailures?: number;
   /** Called on this thread with each seed's report, in completion order. */
@@ -89,6 +91,7 @@ export interface SeedWorkerData {
   readonly steps: number;
   readonly unsafeCore: UnsafeCoreFault | null;
   readonly fullTrace: boolean;
+  readonly membership: boolean;
   /** URL of a workload module, if any. */
   readonly workloadModule: string | null;
   /** `[next seed offset, failures so far, max failures]`. */
@@ -142,6 +145,7 @@ export async function runSeeds(options: RunSeedsOptions): Promise<RunSeedsResult
         runSeed(start + i, {
           steps,
           fullTrace: options.fullTrace ?? false,
+          membership: options.membership ?? true,
           ...(createRawNode === undefined ? {} : { createRawNode }),
           ...(workload === undefined ? {} : { workload }),
         }),
@@ -157,6 +161,7 @@ export async function runSeeds(options: RunSeedsOptions): Promise<RunSeedsResult
       steps,
       unsafeCore: options.unsafeCore ?? null,
       fullTrace: options.fullTrace ?? false,
+      membership: options.membership ?? true,
       workloadModule,
       shared,
     };

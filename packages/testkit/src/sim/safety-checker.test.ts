@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Entry, HardState, Message } from '@tsraft/core';
+import {
+  type ConfState,
+  type Entry,
+  encodeConfChange,
+  type HardState,
+  type MemberChange,
+  type Message,
+} from '@tsraft/core';
 import { type DurableView, SafetyChecker } from './safety-checker.js';
 import { ShadowLog } from './shadow-log.js';
 import { type InvariantCode, InvariantViolation } from './violation.js';
@@ -11,6 +18,12 @@ const entry = (index: number, term: number, text = `${index}/${term}`): Entry =>
   term,
   type: 'normal',
   data: new TextEncoder().encode(text),
+});
+const config = (index: number, term: number, changes: MemberChange[], conf: ConfState): Entry => ({
+  index,
+  term,
+  type: 'config',
+  data: encodeConfChange({ changes, conf }),
 });
 const violates = (code: InvariantCode) => (error: unknown) =>
   error instanceof InvariantViolation && error.invariant === code;
@@ -160,5 +173,112 @@ describe('SafetyChecker', () => {
     c.observeApplyResult('a', 1, { ok: true });
     c.observeApplyResult('b', 1, { ok: true });
     assert.throws(() => c.observeApplyResult('c', 1, { ok: false }), violates('state-machine-determinism'));
+  });
+
+  it('configuration safety: each committed configuration follows from the one before it', () => {
+    const abc: ConfState = { voters: ['a', 'b', 'c'], learners: [] };
+    const c = new SafetyChecker(clock, abc);
+    c.observeCommitted('a', 1, entry(1, 1));
+    // A single-server change, then a replacement through a joint configuration, then leaving it.
+    c.observeCommitted(
+      'a',
+      1,
+      config(2, 1, [{ type: 'addLearner', nodeId: 'd' }], { ...abc, learners: ['d'] }),
+    );
+    const joint: ConfState = { voters: ['a', 'b', 'd'], learners: [], votersOutgoing: ['a', 'b', 'c'] };
+    c.observeCommitted(
+      'a',
+      1,
+      config(
+        3,
+        1,
+        [
+          { type: 'addVoter', nodeId: 'd' },
+          { type: 'removeNode', nodeId: 'c' },
+        ],
+        joint,
+      ),
+    );
+    c.observeCommitted(
+      'b',
+      1,
+      config(
+        3,
+        1,
+        [
+          { type: 'addVoter', nodeId: 'd' },
+          { type: 'removeNode', nodeId: 'c' },
+        ],
+        joint,
+      ),
+    );
+    const abd: ConfState = { voters: ['a', 'b', 'd'], learners: [] };
+    c.observeCommitted('a', 1, config(4, 1, [], abd));
+    assert.equal(c.confAt(1), abc);
+    assert.deepEqual(c.confAt(3), joint);
+    assert.deepEqual(c.confAt(99), abd);
+    assert.equal(c.committedConfigs.length, 3);
+    // A change decided against another configuration than the committed one before it.
+    assert.throws(
+      () =>
+        c.observeCommitted(
+          'a',
+          2,
+          config(5, 2, [{ type: 'removeNode', nodeId: 'c' }], { voters: ['a', 'b'], learners: [] }),
+        ),
+      violates('config-safety'),
+    );
+    // A configuration that does not match its own changes.
+    assert.throws(
+      () =>
+        c.observeCommitted(
+          'a',
+          2,
+          config(5, 2, [{ type: 'removeNode', nodeId: 'd' }], { voters: ['a'], learners: [] }),
+        ),
+      violates('config-safety'),
+    );
+    // Leaving a joint configuration that is not joint.
+    assert.throws(() => c.observeCommitted('a', 2, config(5, 2, [], abd)), violates('config-safety'));
+    // Snapshots carry the configuration committed as of their index.
+    c.observeSnapshot('c', 2, { index: 4, term: 1, conf: abd });
+    assert.throws(
+      () => c.observeSnapshot('c', 2, { index: 2, term: 1, conf: abd }),
+      violates('config-safety'),
+    );
+  });
+
+  it('configuration safety: a change never starts from a joint configuration', () => {
+    const ab: ConfState = { voters: ['a', 'b'], learners: [] };
+    const c = new SafetyChecker(clock, ab);
+    const joint: ConfState = { voters: ['c', 'd'], learners: [], votersOutgoing: ['a', 'b'] };
+    const changes: MemberChange[] = [
+      { type: 'addVoter', nodeId: 'c' },
+      { type: 'addVoter', nodeId: 'd' },
+      { type: 'removeNode', nodeId: 'a' },
+      { type: 'removeNode', nodeId: 'b' },
+    ];
+    c.observeCommitted('a', 1, config(1, 1, changes, joint));
+    assert.throws(
+      () =>
+        c.observeCommitted(
+          'a',
+          1,
+          config(2, 1, [{ type: 'addLearner', nodeId: 'e' }], { ...joint, learners: ['e'] }),
+        ),
+      violates('config-safety'),
+    );
+  });
+
+  it("configuration safety: a node's core has in force what its committed entries say", () => {
+    const c = new SafetyChecker(clock);
+    const ab: ConfState = { voters: ['a', 'b'], learners: [] };
+    const abc: ConfState = { voters: ['a', 'b', 'c'], learners: [] };
+    c.checkNodeConf('a', abc, { voters: ['c', 'b', 'a'], learners: [] }, abc, true);
+    c.checkNodeConf('a', abc, abc, null, false);
+    assert.throws(() => c.checkNodeConf('a', abc, ab, abc, true), violates('config-safety'));
+    assert.throws(() => c.checkNodeConf('a', abc, abc, null, true), violates('config-safety'));
+    assert.throws(() => c.checkNodeConf('a', abc, abc, abc, false), violates('config-safety'));
+    assert.throws(() => c.checkNodeConf('a', abc, abc, ab, true), violates('config-safety'));
   });
 });

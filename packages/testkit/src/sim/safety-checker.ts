@@ -1,5 +1,21 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Entry, EntryType, HardState, Message, NodeId, Role, SnapshotMeta } from '@tsraft/core';
+import {
+  applyMemberChanges,
+  type ConfChange,
+  type ConfState,
+  configId,
+  decodeConfChange,
+  type Entry,
+  type EntryType,
+  type HardState,
+  isJoint,
+  leaveJoint,
+  type Message,
+  type NodeId,
+  RaftError,
+  type Role,
+  type SnapshotMeta,
+} from '@tsraft/core';
 import type { ShadowLog } from './shadow-log.js';
 import { type InvariantCode, InvariantViolation } from './violation.js';
 
@@ -56,8 +72,17 @@ export class SafetyChecker {
   private readonly committedEntries: (CommittedEntry | undefined)[] = [];
   private readonly results = new Map<number, { readonly result: unknown; readonly node: NodeId }>();
   private maxCommitted = 0;
+  /** Every committed config entry seen so far, in index order (they are first seen in that order). */
+  private readonly configs: { readonly index: number; readonly conf: ConfState }[] = [];
 
-  constructor(private readonly clock: CheckerClock) {}
+  /**
+   * @param initialConf The configuration the cluster started with (before any config entry). When given, the
+   * first config entry must derive from it and snapshots before any config entry must carry it.
+   */
+  constructor(
+    private readonly clock: CheckerClock,
+    private readonly initialConf: ConfState | null = null,
+  ) {}
 
   /** Highest index known committed anywhere so far. */
   get committedIndex(): number {
@@ -72,6 +97,27 @@ export class SafetyChecker {
   /** The entry committed at `index` (term and payload), if known. */
   committedAt(index: number): { readonly term: number; readonly data: Uint8Array | null } | undefined {
     return this.committedEntries[index];
+  }
+
+  /** Committed config entries seen so far (index and the configuration after it), in index order. */
+  get committedConfigs(): readonly { readonly index: number; readonly conf: ConfState }[] {
+    return this.configs;
+  }
+
+  /**
+   * The committed configuration in force after index `index`: that of the last committed config entry at
+   * or before it, else the initial one (`null` when the checker was not told it).
+   */
+  confAt(index: number): ConfState | null {
+    const configs = this.configs;
+    let lo = 0;
+    let hi = configs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (configs[mid]!.index <= index) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo === 0 ? this.initialConf : configs[lo - 1]!.conf;
   }
 
   /** Number of terms in which a leader was observed. */
@@ -158,6 +204,7 @@ export class SafetyChecker {
   observeCommitted(node: NodeId, nodeTerm: number, entry: Entry): void {
     const known = this.committedEntries[entry.index];
     if (known === undefined) {
+      if (entry.type === 'config') this.observeNewConfig(node, entry);
       this.setCommitted(entry.index, {
         term: entry.term,
         type: entry.type,
@@ -192,6 +239,13 @@ export class SafetyChecker {
 
   /** State machine safety for snapshots: a snapshot installed on `node` (at term `nodeTerm`) must end at a committed entry. */
   observeSnapshot(node: NodeId, nodeTerm: number, meta: SnapshotMeta): void {
+    const conf = this.confAt(meta.index);
+    if (conf !== null && configId(conf) !== configId(meta.conf)) {
+      this.fail(
+        'config-safety',
+        `${node} installed a snapshot at ${meta.index} carrying configuration ${describeConf(meta.conf)}, but ${describeConf(conf)} was committed as of that index`,
+      );
+    }
     const known = this.committedEntries[meta.index];
     if (known === undefined) {
       this.setCommitted(meta.index, {
@@ -300,6 +354,100 @@ export class SafetyChecker {
   }
 
   /**
+   * Configuration safety, per node: after `node` was handed committed entries (or a snapshot), the
+   * configuration in force in its core (`inForce`, from `status().conf`) must be `expected`, that of the last
+   * config entry (or snapshot) handed out, and the Ready must report it (`reported`, `Ready.confState`)
+   * exactly when it handed out a config entry or a snapshot (`changed`).
+   */
+  checkNodeConf(
+    node: NodeId,
+    expected: ConfState,
+    inForce: ConfState,
+    reported: ConfState | null,
+    changed: boolean,
+  ): void {
+    const id = configId(expected);
+    if (configId(inForce) !== id) {
+      this.fail(
+        'config-safety',
+        `${node} has configuration ${describeConf(inForce)} in force, but the config entries and snapshots it was handed say ${describeConf(expected)}`,
+      );
+    }
+    if (changed && reported === null) {
+      this.fail('config-safety', `${node} handed out a config entry or snapshot with Ready.confState null`);
+    }
+    if (!changed && reported !== null) {
+      this.fail(
+        'config-safety',
+        `${node} reported Ready.confState ${describeConf(reported)} in a Ready with no config entry or snapshot`,
+      );
+    }
+    if (reported !== null && configId(reported) !== id) {
+      this.fail(
+        'config-safety',
+        `${node} reported Ready.confState ${describeConf(reported)}, but its committed entries say ${describeConf(expected)}`,
+      );
+    }
+  }
+
+  /**
+   * Configuration safety, across the cluster (thesis §4.1, §4.3): the first time config entry `entry` is seen
+   * committed, its configuration must follow from the committed configuration before it by its own changes
+   * (one change at a time, each decided against the configuration it follows), and a joint configuration is
+   * left only by an entry without changes that keeps the incoming voters. (Every node that applies the entry
+   * then agrees on it: state machine safety makes its bytes equal everywhere.)
+   */
+  private observeNewConfig(node: NodeId, entry: Entry): void {
+    let change: ConfChange;
+    try {
+      change = decodeConfChange(entry.data);
+    } catch (error) {
+      this.fail(
+        'config-safety',
+        `${node} committed config entry ${entry.index} that does not decode: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    const last = this.configs[this.configs.length - 1];
+    if (last !== undefined && last.index >= entry.index) {
+      this.fail(
+        'config-safety',
+        `config entry ${entry.index} was first seen committed (on ${node}) after config entry ${last.index}`,
+      );
+    }
+    const previous = last?.conf ?? this.initialConf;
+    if (previous !== null) {
+      let derived: ConfState;
+      try {
+        derived =
+          change.changes.length === 0
+            ? isJoint(previous)
+              ? leaveJoint(previous)
+              : previous
+            : applyMemberChanges(previous, change.changes);
+      } catch (error) {
+        if (!(error instanceof RaftError)) throw error;
+        this.fail(
+          'config-safety',
+          `committed config entry ${entry.index} (on ${node}) applies ${describeChanges(change)} to ${describeConf(previous)}, the committed configuration before it, which is not possible: ${error.message}`,
+        );
+      }
+      if (change.changes.length === 0 && !isJoint(previous)) {
+        this.fail(
+          'config-safety',
+          `committed config entry ${entry.index} (on ${node}) leaves a joint configuration, but ${describeConf(previous)} before it is not joint`,
+        );
+      }
+      if (configId(derived) !== configId(change.conf)) {
+        this.fail(
+          'config-safety',
+          `committed config entry ${entry.index} (on ${node}) carries ${describeConf(change.conf)}, but ${describeChanges(change)} applied to the committed configuration before it, ${describeConf(previous)}, gives ${describeConf(derived)}`,
+        );
+      }
+    }
+    this.configs.push({ index: entry.index, conf: change.conf });
+  }
+
+  /**
    * Leader append-only (Raft §5.3): a node that stayed leader of `term` since its previous Ready appends
    * `entries` right after `lastIndex`, never overwriting or deleting anything.
    */
@@ -326,6 +474,19 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.byteLength !== b.byteLength) return false;
   for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** A configuration on one line: `voters [a,b] outgoing [a,c] learners [d]`. */
+export function describeConf(conf: ConfState): string {
+  const parts = [`voters [${conf.voters.join(',')}]`];
+  if (isJoint(conf)) parts.push(`outgoing [${(conf.votersOutgoing ?? []).join(',')}]`);
+  if (conf.learners.length > 0) parts.push(`learners [${conf.learners.join(',')}]`);
+  return `{${parts.join(' ')}}`;
+}
+
+function describeChanges(change: ConfChange): string {
+  if (change.changes.length === 0) return 'leave-joint';
+  return change.changes.map((c) => `${c.type} ${c.nodeId}`).join(' + ');
 }
 
 function describe(value: unknown): string {

@@ -22,6 +22,7 @@ for (;;) {
   const report = runSeed(data.start + offset, {
     steps: data.steps,
     fullTrace: data.fullTrace,
+    membership: data.membership,
     ...(createRawNode === undefined ? {} : { createRawNode }),
     ...(workload === undefined ? {} : { workload }),
   });

@@ -1,4 +1,13 @@
-import type { HardState, MemoryStorage, NodeId, RawNode, Ready, Role, StateMachine } from '@tsraft/core';
+import type {
+  ConfState,
+  HardState,
+  MemoryStorage,
+  NodeId,
+  RawNode,
+  Ready,
+  Role,
+  StateMachine,
+} from '@tsraft/core';
 import type { RequestOutcome } from './node-request.js';
 import type { DurableView } from './safety-checker.js';
 import type { ShadowLog } from './shadow-log.js';
@@ -16,6 +25,14 @@ export interface PendingRead {
   readonly query: unknown;
   readonly onOutcome: (outcome: RequestOutcome) => void;
 }
+
+/**
+ * Where a node stands in the life of the cluster: a `spare` id has never been started (a server not yet
+ * added); a `joined` node was started (it may or may not be in the configuration yet, and may be down); a
+ * `removed` node applied a configuration without itself after being a member, and is (or soon will be)
+ * stopped for good.
+ */
+export type SimMembership = 'spare' | 'joined' | 'removed';
 
 /**
  * One simulated server: its stable storage (which survives crashes) and everything volatile (the core,
@@ -58,6 +75,28 @@ export class SimNode implements DurableView {
   readsWaiting: { readonly index: number; readonly read: PendingRead }[] = [];
   /** How many times this node crashed. */
   crashes = 0;
+  /** Virtual time (ms) when a peer message last reached this node. */
+  lastContactMs = 0;
+  /** Virtual time (ms) when this node applied its own removal. */
+  removedAtMs = 0;
+  /**
+   * Whether, since its removal, a leader (an append, heartbeat or snapshot) or a message of a later term
+   * reached this node.
+   */
+  heardLeaderSinceRemoval = false;
+  /** The term in which this node applied its removal. */
+  removedInTerm = 0;
+  /** A removed node that stopped by itself (for good); until then a crashed removed node is restarted. */
+  shutDown = false;
+  /** A removed node to stop as soon as the Ready it has in flight is finished. */
+  stopWhenIdle = false;
+  /** Spare (never started), joined, or removed from the cluster. */
+  membership: SimMembership = 'joined';
+  /**
+   * The configuration as of the last committed entry (or snapshot) the core handed out: the one the core
+   * must have in force, and the one a snapshot at `applied` carries once that Ready is finished.
+   */
+  conf: ConfState;
 
   constructor(
     /** The node's id (`n1`, `n2`, ...). */
@@ -71,6 +110,7 @@ export class SimNode implements DurableView {
   ) {
     this.tickIntervalMs = tickIntervalMs;
     this.log = log;
+    this.conf = storage.snapshot().meta.conf;
   }
 
   /** Whether the node is running (not crashed). */

@@ -43,8 +43,13 @@ export interface SimulationOptions {
   readonly seed?: number;
   /** Use this generator instead of a new one from `seed` (when the options were themselves drawn from it). */
   readonly random?: SimRandom;
-  /** Cluster size; nodes are named `n1`, `n2`, .... Default 3. */
+  /** Initial cluster size; nodes are named `n1`, `n2`, .... Default 3. */
   readonly nodes?: number;
+  /**
+   * Extra node ids (after the initial members) that start absent: servers a membership change can add
+   * (`Simulation.proposeConfChange` starts one with empty storage when it is added). Default 0.
+   */
+  readonly spareNodes?: number;
   /** Core settings. Defaults: `electionTicks` 10, `heartbeatTicks` 1, `preVote` and `checkQuorum` on. */
   readonly raft?: Partial<SimRaftSettings>;
   /** Milliseconds between a node's ticks: one value for all, or one per node (clock drift). Default 10. */

@@ -1,5 +1,9 @@
 import {
+  type ConfChangeOptions,
+  type ConfState,
   type HardState,
+  isMember,
+  type MemberChange,
   MemoryStorage,
   type MessageType,
   type NodeId,
@@ -15,7 +19,7 @@ import { createRegisterWorkload } from './register-workload.js';
 import { SafetyChecker } from './safety-checker.js';
 import { ShadowLog } from './shadow-log.js';
 import type { CallEvent, SimEvent } from './sim-events.js';
-import { SimNode } from './sim-node.js';
+import { type SimMembership, SimNode } from './sim-node.js';
 import { SimRandom } from './sim-random.js';
 import { SimScheduler } from './sim-scheduler.js';
 import {
@@ -50,6 +54,10 @@ export interface SimNodeStatus {
   readonly snapshotIndex: number;
   readonly tickIntervalMs: number;
   readonly crashes: number;
+  /** `spare` (never started), `joined` (started), or `removed` (applied its own removal; stopped for good). */
+  readonly membership: SimMembership;
+  /** The configuration in force on the node: its core's when up, else the last one it handed out. */
+  readonly conf: ConfState;
 }
 
 /** A request made with {@link Simulation.propose} or {@link Simulation.read}; its fields update as the run goes on. */
@@ -77,6 +85,10 @@ export interface SimStats {
 /** Trace codes of the simulation's own call events. */
 const CODE_RESTART = 100;
 const CODE_RESUME = 101;
+const CODE_SHUTDOWN = 102;
+
+/** The configuration of a node that has not been added yet: it votes nowhere, so it never campaigns. */
+const EMPTY_CONF: ConfState = Object.freeze({ voters: [], learners: [] });
 
 /**
  * A deterministic simulation of a Raft cluster: N real cores (`RawNode`) over in-memory stable storage and
@@ -99,8 +111,15 @@ export class Simulation {
   readonly seed: number;
   /** The run's one random generator. */
   readonly random: SimRandom;
-  /** Node ids, in order (`n1`, `n2`, ...). */
+  /**
+   * Every node id, in order (`n1`, `n2`, ...): the initial members first, then the spare ids (see
+   * {@link SimulationOptions.spareNodes}), which start absent.
+   */
   readonly nodeIds: readonly NodeId[];
+  /** The configuration the cluster starts with: the first `nodes` ids as voters. */
+  readonly initialConf: ConfState;
+  /** How long a removed node must hear nothing from its peers before it stops (ms): two election timeouts. */
+  readonly removalQuietMs: number;
   /** The simulated network (links and loss/delay profile). */
   readonly network: SimNetwork;
   /** The safety checker, with what it learned (leaders per term, committed entries). */
@@ -119,6 +138,8 @@ export class Simulation {
   private readonly byId = new Map<NodeId, SimNode>();
   private readonly delivery: MessageDelivery;
   private readonly readyLoop: ReadyLoop;
+  /** Removed nodes with a shutdown scheduled, and when it is due. */
+  private readonly shutdownAt = new Map<NodeId, number>();
   private failure: InvariantViolation | null = null;
   private crashCount = 0;
   private restartCount = 0;
@@ -126,25 +147,33 @@ export class Simulation {
   constructor(options: SimulationOptions = {}) {
     this.seed = options.seed ?? 1;
     this.random = options.random ?? new SimRandom(this.seed);
-    const size = options.nodes ?? 3;
-    if (!Number.isSafeInteger(size) || size < 1 || size > 64)
-      throw new RangeError(`nodes must be in 1..64, got ${size}`);
+    const members = options.nodes ?? 3;
+    const spares = options.spareNodes ?? 0;
+    if (!Number.isSafeInteger(members) || members < 1 || members > 64)
+      throw new RangeError(`nodes must be in 1..64, got ${members}`);
+    if (!Number.isSafeInteger(spares) || spares < 0 || members + spares > 64)
+      throw new RangeError(`spareNodes must be >= 0 with nodes + spareNodes <= 64, got ${spares}`);
+    const size = members + spares;
     this.nodeIds = Array.from({ length: size }, (_, i) => `n${i + 1}`);
     this.raft = { ...DEFAULT_SIM_RAFT_SETTINGS, ...options.raft };
     this.snapshotEveryEntries = options.snapshotEveryEntries ?? 0;
     this.workload = options.workload ?? createRegisterWorkload();
     this.network = new SimNetwork(size, { ...RELIABLE_NETWORK, ...options.network }, this.random);
-    this.checker = new SafetyChecker(this.scheduler);
+    const conf: ConfState = { voters: this.nodeIds.slice(0, members), learners: [] };
+    this.initialConf = conf;
+    this.checker = new SafetyChecker(this.scheduler, conf);
     this.trace = new TraceRecorder(this.nodeIds, options.trace);
     const ticks = options.tickIntervalMs ?? 10;
-    const conf = { voters: [...this.nodeIds], learners: [] };
     this.nodes = this.nodeIds.map((id, i) => {
       const interval = typeof ticks === 'number' ? ticks : (ticks[i] ?? 10);
-      const storage = new MemoryStorage({ conf });
+      const storage = new MemoryStorage({ conf: i < members ? conf : EMPTY_CONF });
       const node = new SimNode(id, i, storage, interval, ShadowLog.fromStorage(storage));
+      if (i >= members) node.membership = 'spare';
       this.byId.set(id, node);
       return node;
     });
+    const slowestTick = Math.max(...this.nodes.map((n) => n.tickIntervalMs));
+    this.removalQuietMs = 2 * this.raft.electionTicks * slowestTick;
     this.delivery = new MessageDelivery(this.scheduler, this.random, this.network, this.nodes, this.byId);
     this.readyLoop = new ReadyLoop({
       scheduler: this.scheduler,
@@ -159,8 +188,13 @@ export class Simulation {
       createRawNode: options.createRawNode ?? ((config) => new RawNode(config)),
       disk: { minDelayMs: 1, maxDelayMs: 3, ...options.disk },
     });
+    // A removed node stops as the production driver's does (`RaftNode.whenStopped()` resolves with
+    // `REMOVED`): once it does not lead (a removed leader first hands leadership over), heard from another
+    // leader since its removal, and no peer has sent it anything for `removalQuietMs`.
+    this.readyLoop.onRemoved((id) => this.scheduleShutdown(id, this.removalQuietMs));
+    this.readyLoop.onIdle((id) => this.shutdown(id));
     this.guard(() => {
-      for (const node of this.nodes) this.readyLoop.start(node);
+      for (const node of this.nodes) if (node.membership === 'joined') this.readyLoop.start(node);
     });
   }
 
@@ -275,6 +309,15 @@ export class Simulation {
     this.readyLoop.onCommit(listener);
   }
 
+  /**
+   * Calls `listener` when a node applies a configuration that no longer holds it (having been a member). It
+   * is stopped for good once it does not lead and no peer has sent it anything for {@link removalQuietMs}
+   * (as the production driver does). Listeners may schedule events but must not drive nodes directly.
+   */
+  onRemoved(listener: (id: NodeId) => void): void {
+    this.readyLoop.onRemoved(listener);
+  }
+
   /** Adds a line of commentary to the trace. */
   note(text: string): void {
     this.trace.note(this.scheduler.now, this.scheduler.steps, text);
@@ -301,12 +344,34 @@ export class Simulation {
       snapshotIndex: n.storage.snapshot().meta.index,
       tickIntervalMs: n.tickIntervalMs,
       crashes: n.crashes,
+      membership: n.membership,
+      conf: st?.conf ?? n.conf,
     };
   }
 
-  /** Every node's status. */
+  /** Every node's status (spare ids included). */
   statuses(): SimNodeStatus[] {
     return this.nodeIds.map((id) => this.status(id));
+  }
+
+  /** Nodes started and not removed (up or down): the servers of the cluster, members or being added. */
+  presentNodeIds(): NodeId[] {
+    return this.nodes.filter((n) => n.membership === 'joined').map((n) => n.id);
+  }
+
+  /** Whether node `id` was started and not removed. */
+  isPresent(id: NodeId): boolean {
+    return this.node(id).membership === 'joined';
+  }
+
+  /** Ids never started yet (servers that could be added). */
+  spareNodeIds(): NodeId[] {
+    return this.nodes.filter((n) => n.membership === 'spare').map((n) => n.id);
+  }
+
+  /** The configuration in force on node `id` (see {@link SimNodeStatus.conf}). */
+  conf(id: NodeId): ConfState {
+    return this.status(id).conf;
   }
 
   /** The running, unpaused leader with the highest term, or `null` when no node is leader. */
@@ -409,6 +474,65 @@ export class Simulation {
   crash(id: NodeId): void {
     const n = this.node(id);
     if (!n.up) return;
+    this.stop(n);
+    n.crashes++;
+    this.crashCount++;
+    this.note(n.membership === 'removed' ? `crash ${id} (removed, not yet stopped)` : `crash ${id}`);
+    n.abandonRequests('the node crashed');
+  }
+
+  /** Schedules the shutdown of removed node `id` in `delayMs`, unless one is already due by then. */
+  private scheduleShutdown(id: NodeId, delayMs: number): void {
+    const due = this.scheduler.now + delayMs;
+    const known = this.shutdownAt.get(id);
+    if (known !== undefined && known <= due) return;
+    this.shutdownAt.set(id, due);
+    this.schedule(delayMs, CODE_SHUTDOWN, `shut down removed ${id}`, () => {
+      if (this.shutdownAt.get(id) === due) this.shutdown(id);
+    });
+  }
+
+  /**
+   * Stops removed node `id` for good, unless the latest committed configuration holds it again.
+   */
+  private shutdown(id: NodeId): void {
+    this.shutdownAt.delete(id);
+    const latest = this.checker.confAt(Number.POSITIVE_INFINITY);
+    const n = this.node(id);
+    if (latest !== null && isMember(latest, id)) {
+      n.membership = 'joined';
+      return;
+    }
+    n.membership = 'removed';
+    if (!n.up) {
+      // Crashed before it stopped: it is restarted later, and decides then.
+      this.scheduleShutdown(id, this.removalQuietMs);
+      return;
+    }
+    // Still needed: leading (handing over), or peers still talk to it (they may need its vote).
+    const now = this.scheduler.now;
+    if (n.role === 'leader' || !n.heardLeaderSinceRemoval) {
+      this.scheduleShutdown(id, this.removalQuietMs);
+      return;
+    }
+    const quietSince = Math.max(n.removedAtMs, n.lastContactMs);
+    if (now - quietSince < this.removalQuietMs) {
+      this.scheduleShutdown(id, quietSince + this.removalQuietMs - now);
+      return;
+    }
+    if (n.inflight !== null) {
+      // Like the production driver, finish the Ready being written (it applies the removal) first.
+      n.stopWhenIdle = true;
+      return;
+    }
+    n.shutDown = true;
+    this.stop(n);
+    this.note(`${id} shut down (removed from the cluster)`);
+    n.abandonRequests('the node was removed');
+  }
+
+  /** Drops everything volatile of node `n`. */
+  private stop(n: SimNode): void {
     n.raw = null;
     n.stateMachine = null;
     n.inflight = null;
@@ -419,16 +543,17 @@ export class Simulation {
     n.completeness = null;
     n.role = 'follower';
     n.leader = null;
-    n.crashes++;
-    this.crashCount++;
-    this.note(`crash ${id}`);
-    n.abandonRequests('the node crashed');
+    n.stopWhenIdle = false;
   }
 
-  /** Restarts a crashed node from its stable storage (state machine rebuilt from the stored snapshot). */
+  /**
+   * Restarts a crashed node from its stable storage (state machine rebuilt from the stored snapshot). A
+   * removed node that stopped by itself stays down (one that crashed before it stopped is restarted, as an
+   * operator would); a spare one is not started (see {@link proposeConfChange}).
+   */
   restart(id: NodeId): void {
     const n = this.node(id);
-    if (n.up) return;
+    if (n.up || n.membership === 'spare' || n.shutDown) return;
     this.restartCount++;
     this.note(`restart ${id}`);
     this.guard(() => this.readyLoop.start(n));
@@ -492,6 +617,57 @@ export class Simulation {
       if (!n.up) this.restart(n.id);
       else if (n.paused) this.resume(n.id);
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Membership
+
+  /**
+   * Proposes a membership change at node `id` now (`RawNode.proposeConfChange`). A spare node named by an
+   * `addVoter` or `addLearner` change is started (with empty storage and no configuration) once the leader
+   * accepted the change, so the leader can reach it. The handle's outcome is `ok` once the entry is applied
+   * at `id`, `failed` with the refusal's code (`NOT_LEADER`, `CONF_CHANGE_IN_PROGRESS`, ...) or when another
+   * entry took its place, `unknown` if `id` crashed first.
+   */
+  proposeConfChange(
+    id: NodeId,
+    changes: readonly MemberChange[],
+    options: ConfChangeOptions = {},
+  ): RequestHandle {
+    const n = this.node(id);
+    const handle: {
+      node: NodeId;
+      index: number | null;
+      term: number | null;
+      outcome: RequestOutcome | null;
+    } = { node: id, index: null, term: null, outcome: null };
+    if (!n.up) {
+      handle.outcome = { status: 'unknown', reason: 'the node is down' };
+      return handle;
+    }
+    this.guard(() => {
+      const ticket = this.readyLoop.submitConfChange(n, changes, options, (outcome) => {
+        handle.outcome = outcome;
+      });
+      const what = changes.map((c) => `${c.type} ${c.nodeId}`).join(' + ') || 'nothing';
+      if (ticket === null) {
+        const o = handle.outcome;
+        this.note(`${id} refuses membership change ${what}${o?.status === 'failed' ? `: ${o.code}` : ''}`);
+        return;
+      }
+      handle.index = ticket.index;
+      handle.term = ticket.term;
+      this.note(`${id} proposes membership change ${what} at index ${ticket.index}`);
+      for (const change of changes) {
+        if (change.type === 'removeNode') continue;
+        const added = this.byId.get(change.nodeId);
+        if (added?.membership !== 'spare') continue;
+        added.membership = 'joined';
+        this.note(`start ${added.id} (empty, to be added)`);
+        this.readyLoop.start(added);
+      }
+    });
+    return handle;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@
  * | `term-monotonic` | a running node's term never decreases |
  * | `ack-before-durable` | a granted vote or a successful append acknowledgement is backed by the sender's stable storage when sent |
  * | `apply-order` | each node applies committed entries once, in index order, without gaps |
+ * | `config-safety` | every committed configuration follows from the one before it by one change (or leaves a joint one); each node's core has in force the configuration of the last config entry or snapshot it handed out; snapshots carry the configuration committed as of their index |
  * | `state-machine-determinism` | every node's state machine returns the same result for the entry at an index |
  * | `liveness` | after faults stop and the network heals, a leader is elected and a fresh write commits everywhere in bounded time |
  * | `linearizability` | the client history is linearizable (checked per key by the WGL checker) |
@@ -28,6 +29,7 @@ export type InvariantCode =
   | 'term-monotonic'
   | 'ack-before-durable'
   | 'apply-order'
+  | 'config-safety'
   | 'state-machine-determinism'
   | 'liveness'
   | 'linearizability'
