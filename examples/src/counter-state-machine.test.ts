@@ -112,10 +112,12 @@ describe('the counter state machine', () => {
   });
 });
 
+// The state machine is what is tested here, so membership changes are off: with them, a rare liveness gap is
+// still open (docs/membership.md, "Known gap"); the simulator's own tests cover membership.
 describe('the counter under the deterministic simulator', () => {
   it('passes 40 seeds in this thread', () => {
     for (let seed = 1; seed <= 40; seed++) {
-      const report = runSeed(seed, { workload: createWorkload });
+      const report = runSeed(seed, { workload: createWorkload, membership: false });
       assert.ok(report.ok, `seed ${seed}: ${report.failure?.message}\n${report.plan}`);
     }
   });
@@ -124,6 +126,7 @@ describe('the counter under the deterministic simulator', () => {
     const result = await runSeeds({
       seeds: 100,
       start: 1000,
+      membership: false,
       workloadModule: new URL('./counter-workload.js', import.meta.url),
     });
     assert.equal(result.ran, 100);

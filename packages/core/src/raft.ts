@@ -204,9 +204,15 @@ export class Raft {
     if (m.to !== this.id)
       throw new RaftError('INVALID_ARGUMENT', `message for ${m.to} delivered to ${this.id}`);
     if (m.from === this.id) throw new RaftError('INVALID_ARGUMENT', `message from ${m.from} to itself`);
-    if (m.type === 'vote' && this.role === 'leader' && this.confIndex > 0 && !this.tracker.isMember(m.from)) {
-      // A node outside the configuration asks for votes: it missed its removal (it was down or cut off).
-      // Replicate to it until it has the entry that removed it, so it learns and stops (its votes and
+    if (
+      (m.type === 'vote' || m.type === 'heartbeat' || m.type === 'append') &&
+      this.role === 'leader' &&
+      this.confIndex > 0 &&
+      !this.tracker.isMember(m.from)
+    ) {
+      // A node outside the configuration asks for votes, or still acts as a leader (a removed leader that
+      // handed over): it missed its removal, or has not heard of its successor. Replicate to it until it has
+      // the entry that removed it and every voter knows it committed, so it learns and stops (its votes and
       // acknowledgements count for nothing meanwhile).
       this.tracker.depart(m.from, this.confIndex, this.log.lastIndex() + 1);
       this.sendAppends(m.from, true);

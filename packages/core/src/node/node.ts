@@ -174,8 +174,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
   /** Tick count when a peer message last arrived (a removed node waits until peers stop needing it). */
   private lastContactTick = 0;
   /**
-   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot),
-   * or a message of a later term arrived (a removed leader hearing of its successor).
+   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot), or
+   * (for a removed leader) a member answered it in a later term: the cluster moved on without it.
    */
   private heardLeaderSinceRemoval = false;
   /** The term in which this node applied its removal. */
@@ -455,11 +455,14 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private onMessage(message: Message): void {
     if (!this.running) return;
     this.lastContactTick = this.tickCount;
+    const answeredLater =
+      (message.type === 'appendResponse' || message.type === 'heartbeatResponse') &&
+      message.term > this.removedInTerm;
     if (
       message.type === 'append' ||
       message.type === 'heartbeat' ||
       message.type === 'snapshot' ||
-      message.term > this.removedInTerm
+      answeredLater
     ) {
       this.heardLeaderSinceRemoval = true;
     }

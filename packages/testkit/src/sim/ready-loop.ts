@@ -188,12 +188,9 @@ export class ReadyLoop {
         if (n === null) return;
         n.lastContactMs = this.scheduler.now;
         const type = event.message.type;
-        if (
-          type === 'append' ||
-          type === 'heartbeat' ||
-          type === 'snapshot' ||
-          event.message.term > n.removedInTerm
-        ) {
+        const answeredLater =
+          (type === 'appendResponse' || type === 'heartbeatResponse') && event.message.term > n.removedInTerm;
+        if (type === 'append' || type === 'heartbeat' || type === 'snapshot' || answeredLater) {
           n.heardLeaderSinceRemoval = true;
         }
         n.raw!.step(event.message);

@@ -80,8 +80,8 @@ export class SimNode implements DurableView {
   /** Virtual time (ms) when this node applied its own removal. */
   removedAtMs = 0;
   /**
-   * Whether, since its removal, a leader (an append, heartbeat or snapshot) or a message of a later term
-   * reached this node.
+   * Whether, since its removal, a leader (an append, heartbeat or snapshot) reached this node, or (a removed
+   * leader) a member answered it in a later term.
    */
   heardLeaderSinceRemoval = false;
   /** The term in which this node applied its removal. */
