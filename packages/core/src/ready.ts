@@ -39,7 +39,7 @@ export type ReadState =
  * 5. `readStates` are answered once the applied index reaches each read's index.
  * 6. `advance(ready)` is called; until then `ready()` must not be called again.
  *
- * Asynchronous writes (what `createNode` does): instead of `advance`, call `acceptReady(ready)` once the
+ * Asynchronous writes (`createNode` with `asyncWrites: true`): instead of `advance`, call `acceptReady(ready)` once the
  * messages are sent, the write is started and the committed entries applied; the next Ready may then be
  * taken while the write is in flight. When the write is durable, send `persistedMessages` and call
  * `persisted(ready)`. Writes must take effect, and be reported, in the order their Readies were taken. A

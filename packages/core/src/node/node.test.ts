@@ -259,6 +259,49 @@ describe('createNode: a 3-node in-memory cluster', () => {
       { node: { proposalBatching: false } },
     ));
 
+  test('with asyncWrites every node applies the same proposals in order, and the writes overlap', () =>
+    withCluster(
+      async (cluster) => {
+        const leader = await cluster.waitForLeader();
+        const storage = cluster.storages.get(leader)!;
+        const node = cluster.node(leader);
+        let inFlight = 0;
+        let overlapped = false;
+        const save = storage.save.bind(storage);
+        storage.save = async (update) => {
+          inFlight++;
+          if (inFlight > 1) overlapped = true;
+          try {
+            // A slow disk, so that the next Ready is taken while this write is in flight.
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            await save(update);
+          } finally {
+            inFlight--;
+          }
+        };
+        const results = await within(
+          Promise.all(
+            Array.from({ length: 60 }, (_, i) => node.propose(cmd(`p${i}`), { timeoutMs: WAIT_MS })),
+          ),
+          WAIT_MS,
+          '60 proposals with pipelined writes',
+        );
+        assert.deepEqual(
+          results.map((r) => r.split(':')[1]),
+          Array.from({ length: 60 }, (_, i) => `p${i}`),
+        );
+        assert.ok(overlapped, 'no two writes of the leader were ever in flight together');
+        for (const id of cluster.nodes.keys()) {
+          await within(cluster.machine(id).whenApplied(60), WAIT_MS, `${id} to apply`);
+          assert.deepEqual(
+            cluster.machine(id).commands.slice(-60),
+            cluster.machine(leader).commands.slice(-60),
+          );
+        }
+      },
+      { node: { asyncWrites: true } },
+    ));
+
   test('transferLeadership moves the leader to the named node', () =>
     withCluster(async (cluster) => {
       const { leader } = await cluster.proposeAtLeader('warm-up');
