@@ -83,6 +83,11 @@ export class Raft {
   private pendingConfIndex = 0;
   /** The highest index whose configuration is applied: committed entries handed out so far. */
   private confAppliedThrough = 0;
+  /**
+   * Set when a leader applies a configuration without itself: until it hears from another leader, it asks
+   * the voters for pre-votes each election timeout once it has stepped down (see tickElection).
+   */
+  private awaitingSuccessor = false;
   /** A campaign held back until a committed configuration is applied; `true` for a leadership transfer. */
   private deferredCampaign: boolean | null = null;
   /** Index of the entry (or snapshot) that made the configuration in force; 0 for the initial one. */
@@ -601,9 +606,16 @@ export class Raft {
 
   private tickElection(): void {
     this.electionElapsed++;
-    if (this.tracker.isVoter(this.id) && this.electionElapsed >= this.randomizedElectionTimeout) {
+    if (this.electionElapsed < this.randomizedElectionTimeout) return;
+    if (this.tracker.isVoter(this.id)) {
       this.electionElapsed = 0;
       this.hup(false);
+    } else if (this.awaitingSuccessor && !this.tracker.isMember(this.id) && this.tracker.voters.length > 0) {
+      // A removed leader that stepped down and heard of no successor for an election timeout asks the voters
+      // for a pre-vote. It can never start an election (it does not vote), but a leader seeing a vote request
+      // from a non-member replicates to it, so it learns how the cluster went on, and can stop.
+      this.electionElapsed = 0;
+      this.requestVotes(true, false);
     }
   }
 
@@ -658,12 +670,14 @@ export class Raft {
       case 'append':
         this.electionElapsed = 0;
         this.leader = m.from;
+        this.awaitingSuccessor = false;
         if (this.deferredCampaign === false) this.deferredCampaign = null;
         this.handleAppend(m);
         return;
       case 'heartbeat':
         this.electionElapsed = 0;
         this.leader = m.from;
+        this.awaitingSuccessor = false;
         if (this.deferredCampaign === false) this.deferredCampaign = null;
         this.handleHeartbeat(m);
         return;
@@ -1073,6 +1087,9 @@ export class Raft {
       });
     }
     const before = new Set(this.tracker.progress.keys());
+    if (this.role === 'leader' && isMember(this.tracker.conf, this.id) && !isMember(conf, this.id)) {
+      this.awaitingSuccessor = true;
+    }
     this.tracker.setConf(conf, this.log.lastIndex() + 1, this.role === 'leader' ? entry.index : 0);
     this.confIndex = entry.index;
     this.confChanged = conf;

@@ -174,12 +174,10 @@ class NodeDriver<Result> implements RaftNode<Result> {
   /** Tick count when a peer message last arrived (a removed node waits until peers stop needing it). */
   private lastContactTick = 0;
   /**
-   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot), or
-   * (for a removed leader) a member answered it in a later term: the cluster moved on without it.
+   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot). A
+   * removed node that hears none asks the voters for pre-votes, and a leader answers that by replicating to it.
    */
   private heardLeaderSinceRemoval = false;
-  /** The term in which this node applied its removal. */
-  private removedInTerm = 0;
   /** Whether the state machine must be restored from the stored snapshot on start. */
   private restoreOnStart: boolean;
   /** Index of the last entry the state machine applied. */
@@ -454,16 +452,9 @@ class NodeDriver<Result> implements RaftNode<Result> {
 
   private onMessage(message: Message): void {
     if (!this.running) return;
-    this.lastContactTick = this.tickCount;
-    const answeredLater =
-      (message.type === 'appendResponse' || message.type === 'heartbeatResponse') &&
-      message.term > this.removedInTerm;
-    if (
-      message.type === 'append' ||
-      message.type === 'heartbeat' ||
-      message.type === 'snapshot' ||
-      answeredLater
-    ) {
+    // Answers to its own pre-vote probes (a removed node's) do not show that anyone needs it.
+    if (message.type !== 'voteResponse') this.lastContactTick = this.tickCount;
+    if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot') {
       this.heardLeaderSinceRemoval = true;
     }
     try {
@@ -736,7 +727,6 @@ class NodeDriver<Result> implements RaftNode<Result> {
       this.removedAtTick = this.tickCount;
       // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
       this.heardLeaderSinceRemoval = this.raw.basicStatus().role !== 'leader';
-      this.removedInTerm = this.raw.basicStatus().term;
       this.log('info', 'this node was removed from the cluster', { index });
     } else if (isMember(conf, this.id)) {
       this.removedAtTick = null;

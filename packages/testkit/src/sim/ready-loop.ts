@@ -186,13 +186,11 @@ export class ReadyLoop {
       case 'deliver': {
         const n = this.delivery.arrive(event);
         if (n === null) return;
-        n.lastContactMs = this.scheduler.now;
         const type = event.message.type;
-        const answeredLater =
-          (type === 'appendResponse' || type === 'heartbeatResponse') && event.message.term > n.removedInTerm;
-        if (type === 'append' || type === 'heartbeat' || type === 'snapshot' || answeredLater) {
+        // Answers to its own pre-vote probes (a removed node's) do not show that anyone needs it.
+        if (type !== 'voteResponse') n.lastContactMs = this.scheduler.now;
+        if (type === 'append' || type === 'heartbeat' || type === 'snapshot')
           n.heardLeaderSinceRemoval = true;
-        }
         n.raw!.step(event.message);
         this.afterInput(n);
         return;
@@ -393,7 +391,6 @@ export class ReadyLoop {
       n.removedAtMs = this.scheduler.now;
       // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
       n.heardLeaderSinceRemoval = n.role !== 'leader';
-      n.removedInTerm = n.currentTerm;
       this.trace.note(this.scheduler.now, this.scheduler.steps, `${n.id} is removed from the cluster`);
       for (const listener of this.removalListeners) listener(n.id);
     }

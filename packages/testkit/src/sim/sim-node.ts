@@ -79,13 +79,8 @@ export class SimNode implements DurableView {
   lastContactMs = 0;
   /** Virtual time (ms) when this node applied its own removal. */
   removedAtMs = 0;
-  /**
-   * Whether, since its removal, a leader (an append, heartbeat or snapshot) reached this node, or (a removed
-   * leader) a member answered it in a later term.
-   */
+  /** Whether, since its removal, a leader (an append, heartbeat or snapshot) reached this node. */
   heardLeaderSinceRemoval = false;
-  /** The term in which this node applied its removal. */
-  removedInTerm = 0;
   /** A removed node that stopped by itself (for good); until then a crashed removed node is restarted. */
   shutDown = false;
   /** A removed node to stop as soon as the Ready it has in flight is finished. */
