@@ -204,6 +204,7 @@ function toProtoBody(m: Message): ProtoBodyInit {
           index: toUint64(m.index, 'appendResponse.index'),
           rejectHintIndex: toUint64(m.rejectHintIndex, 'appendResponse.rejectHintIndex'),
           rejectHintTerm: toUint64(m.rejectHintTerm, 'appendResponse.rejectHintTerm'),
+          commit: toUint64(m.commit, 'appendResponse.commit'),
         },
       };
     case 'heartbeat':
@@ -212,12 +213,16 @@ function toProtoBody(m: Message): ProtoBodyInit {
         value: {
           commit: toUint64(m.commit, 'heartbeat.commit'),
           context: toUint64(m.context, 'heartbeat.context'),
+          release: m.release === true,
         },
       };
     case 'heartbeatResponse':
       return {
         case: 'heartbeatResponse',
-        value: { context: toUint64(m.context, 'heartbeatResponse.context') },
+        value: {
+          context: toUint64(m.context, 'heartbeatResponse.context'),
+          commit: toUint64(m.commit, 'heartbeatResponse.commit'),
+        },
       };
     case 'snapshot':
       return { case: 'installSnapshot', value: toProtoSnapshotChunk(m.snapshot) };
@@ -273,6 +278,7 @@ function fromProtoBody(body: ProtoBody, h: Header): Message {
         index: fromUint64(v.index, 'appendResponse.index'),
         rejectHintIndex: fromUint64(v.rejectHintIndex, 'appendResponse.rejectHintIndex'),
         rejectHintTerm: fromUint64(v.rejectHintTerm, 'appendResponse.rejectHintTerm'),
+        commit: fromUint64(v.commit, 'appendResponse.commit'),
       };
     }
     case 'heartbeat':
@@ -281,12 +287,14 @@ function fromProtoBody(body: ProtoBody, h: Header): Message {
         ...h,
         commit: fromUint64(body.value.commit, 'heartbeat.commit'),
         context: fromUint64(body.value.context, 'heartbeat.context'),
+        ...(body.value.release ? { release: true } : {}),
       };
     case 'heartbeatResponse':
       return {
         type: 'heartbeatResponse',
         ...h,
         context: fromUint64(body.value.context, 'heartbeatResponse.context'),
+        commit: fromUint64(body.value.commit, 'heartbeatResponse.commit'),
       };
     case 'installSnapshot':
       return { type: 'snapshot', ...h, snapshot: fromProtoSnapshotChunk(body.value) };

@@ -88,6 +88,7 @@ describe('encodeRaftMessage/decodeRaftMessage round trip', () => {
       index: 0,
       rejectHintIndex: 0,
       rejectHintTerm: 0,
+      commit: 0,
     });
     roundTrip({
       type: 'appendResponse',
@@ -96,14 +97,16 @@ describe('encodeRaftMessage/decodeRaftMessage round trip', () => {
       index: MAX,
       rejectHintIndex: MAX - 1,
       rejectHintTerm: MAX,
+      commit: MAX,
     });
   });
 
   it('heartbeat and heartbeat response', () => {
     roundTrip({ type: 'heartbeat', ...header, commit: 0, context: 0 });
     roundTrip({ type: 'heartbeat', ...maxHeader, commit: MAX, context: MAX });
-    roundTrip({ type: 'heartbeatResponse', ...header, context: 0 });
-    roundTrip({ type: 'heartbeatResponse', ...maxHeader, context: MAX });
+    roundTrip({ type: 'heartbeat', ...header, commit: 7, context: 0, release: true });
+    roundTrip({ type: 'heartbeatResponse', ...header, context: 0, commit: 0 });
+    roundTrip({ type: 'heartbeatResponse', ...maxHeader, context: MAX, commit: MAX });
   });
 
   it('install snapshot: empty and large data, empty and full membership', () => {

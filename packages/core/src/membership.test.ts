@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyMemberChanges, configId, isJoint, leaveJoint } from './conf-change.js';
+import { applyMemberChanges, configId, isJoint, isMember, leaveJoint } from './conf-change.js';
 import { decodeConfChange, encodeConfChange } from './conf-change-codec.js';
 import type { ConfState, MemberChange } from './conf-state.js';
 import type { NodeId } from './entry.js';
 import { RaftError } from './errors.js';
+import type { Ready } from './ready.js';
 import { TestCluster } from './test-support/test-cluster.js';
 
 function clusterWithLeader(ids: NodeId[] = ['n1', 'n2', 'n3']): TestCluster {
@@ -326,5 +327,65 @@ describe('configuration arithmetic and encoding', () => {
     // A configuration breaking its invariants (a voter listed twice) is refused.
     const bad = encodeConfChange({ changes: [], conf: { voters: ['a', 'a'], learners: [] } });
     assert.throws(() => decodeConfChange(bad), /twice/);
+  });
+});
+
+describe('removal: durable commit, release, and a removed leader', () => {
+  it('a leader syncs the commit of a configuration entry before telling anyone of it', () => {
+    const c = clusterWithLeader();
+    const leader = c.node('n1');
+    const readies: Ready[] = [];
+    const ready = leader.ready.bind(leader);
+    leader.ready = () => {
+      const r = ready();
+      readies.push(r);
+      return r;
+    };
+    const { index } = leader.proposeConfChange([{ type: 'removeNode', nodeId: 'n3' }]);
+    c.stabilize();
+    const first = readies.findIndex((r) => (r.hardState?.commit ?? 0) >= index);
+    assert.ok(first >= 0, 'the change committed');
+    assert.equal(readies[first]!.mustSync, true, 'the write of that commit index is synced');
+    const told = (r: Ready) =>
+      r.messages.some((m) => (m.type === 'append' || m.type === 'heartbeat') && m.commit >= index);
+    assert.ok(!readies.slice(0, first + 1).some(told), 'told before its write was durable');
+    assert.ok(readies.slice(first + 1).some(told), 'told once durable');
+    assert.ok(!isMember(conf(c, 'n3'), 'n3'), 'n3 applied its removal');
+  });
+
+  it('a removed node is released only once every voter reported its removal committed', () => {
+    const c = clusterWithLeader();
+    // n2 misses the commit: n1 and n3 commit the removal of n3 between them.
+    c.cut('n1', 'n2');
+    change(c, 'n1', [{ type: 'removeNode', nodeId: 'n3' }]);
+    assert.ok(!isMember(conf(c, 'n3'), 'n3'), 'n3 applied its removal');
+    assert.equal(c.node('n3').released(), false, 'n2 may still need n3 to elect a leader');
+
+    c.heal();
+    c.tick(3, ['n1']);
+    assert.ok(!isMember(conf(c, 'n2'), 'n3'), 'n2 applied the removal');
+    assert.equal(c.node('n3').released(), true);
+    const release = c.sent.find((m) => m.type === 'heartbeat' && m.to === 'n3' && m.release === true);
+    assert.ok(release !== undefined && release.type === 'heartbeat');
+  });
+
+  it('a removed leader takes no proposals and stays leader until it hands over', () => {
+    const c = clusterWithLeader();
+    c.dropIf = (m) => m.type === 'timeoutNow';
+    change(c, 'n1', [{ type: 'removeNode', nodeId: 'n1' }]);
+    const leader = c.node('n1');
+    assert.ok(!isMember(leader.status().conf, 'n1'), 'n1 applied its own removal');
+    assert.equal(leader.status().role, 'leader');
+    assert.equal(
+      raftCode(() => leader.propose(new TextEncoder().encode('x'))),
+      'NOT_LEADER',
+    );
+
+    // Cut off from every voter, it does not step down (check-quorum): it may be the only node that knows its
+    // removal committed, and it serves no client.
+    c.isolate('n2');
+    c.isolate('n3');
+    c.tick(50, ['n1']);
+    assert.equal(leader.status().role, 'leader');
   });
 });

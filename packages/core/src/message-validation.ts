@@ -94,6 +94,7 @@ export function validateMessage(message: Message): void {
       checkIndex(message, 'index', message.index);
       checkIndex(message, 'rejectHintIndex', message.rejectHintIndex);
       checkIndex(message, 'rejectHintTerm', message.rejectHintTerm);
+      checkIndex(message, 'commit', message.commit);
       return;
     case 'heartbeat':
       checkIndex(message, 'commit', message.commit);
@@ -101,6 +102,7 @@ export function validateMessage(message: Message): void {
       return;
     case 'heartbeatResponse':
       checkIndex(message, 'context', message.context);
+      checkIndex(message, 'commit', message.commit);
       return;
     case 'snapshot':
       checkSnapshot(message, message.snapshot);

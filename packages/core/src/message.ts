@@ -49,6 +49,8 @@ export interface AppendResponse extends MessageHeader {
   readonly index: number;
   readonly rejectHintIndex: number;
   readonly rejectHintTerm: number;
+  /** The follower's commit index when it answered (durable when it passes a configuration entry). */
+  readonly commit: number;
 }
 
 /** Leader liveness and commit propagation. `context` is a ReadIndex round to confirm (0 when none). */
@@ -56,12 +58,22 @@ export interface Heartbeat extends MessageHeader {
   readonly type: 'heartbeat';
   readonly commit: number;
   readonly context: number;
+  /**
+   * Set on the last heartbeat to a node outside the configuration (removed): it holds the entry that removed
+   * it, and every voter has reported that entry committed, so no voter can need its vote: it may stop.
+   */
+  readonly release?: boolean;
 }
 
 /** Answer to a {@link Heartbeat}, echoing its `context`. */
 export interface HeartbeatResponse extends MessageHeader {
   readonly type: 'heartbeatResponse';
   readonly context: number;
+  /**
+   * The follower's commit index after the heartbeat. When it passes a configuration entry, the answer is
+   * sent only once that commit index is durable (see ConfCommitGuard).
+   */
+  readonly commit: number;
 }
 
 /** InstallSnapshot (Raft §7): the follower replaces its log prefix with the snapshot. */

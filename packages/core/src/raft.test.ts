@@ -222,6 +222,7 @@ describe('replication (Raft §5.3)', () => {
         index: 2,
         rejectHintIndex: 0,
         rejectHintTerm: 0,
+        commit: 0,
       });
       assert.equal(a.status().hardState.commit, disableFigure8Rule ? 2 : 1);
       a.step({
@@ -233,6 +234,7 @@ describe('replication (Raft §5.3)', () => {
         index: 3,
         rejectHintIndex: 0,
         rejectHintTerm: 0,
+        commit: 0,
       });
       assert.equal(
         a.status().hardState.commit,
@@ -519,6 +521,7 @@ describe('input validation', () => {
         index: 0,
         rejectHintIndex: 0,
         rejectHintTerm: 0,
+        commit: 0,
       } satisfies Omit<AppendResponse, 'term'> & { term: number },
     ];
     for (const m of bad) {
@@ -546,6 +549,7 @@ describe('input validation', () => {
           index: 1e9,
           rejectHintIndex: 0,
           rejectHintTerm: 0,
+          commit: 0,
         }),
       (e: unknown) => e instanceof RaftError && e.code === 'INVALID_ARGUMENT',
     );

@@ -1,5 +1,6 @@
 import { applyMemberChanges, configId, isJoint, isMember, leaveJoint } from './conf-change.js';
 import { decodeConfChange, encodeConfChange } from './conf-change-codec.js';
+import { ConfCommitGuard } from './conf-commit-guard.js';
 import type { ConfChangeOptions, ConfState, MemberChange } from './conf-state.js';
 import { type RaftConfig, type ResolvedRaftConfig, resolveRaftConfig } from './config.js';
 import type { Entry, NodeId } from './entry.js';
@@ -83,11 +84,8 @@ export class Raft {
   private pendingConfIndex = 0;
   /** The highest index whose configuration is applied: committed entries handed out so far. */
   private confAppliedThrough = 0;
-  /**
-   * Set when a leader applies a configuration without itself: until it hears from another leader, it asks
-   * the voters for pre-votes each election timeout once it has stepped down (see tickElection).
-   */
-  private awaitingSuccessor = false;
+  /** Whether a leader released this node from the configuration that removed it (see releaseDeparting). */
+  private released = false;
   /** A campaign held back until a committed configuration is applied; `true` for a leadership transfer. */
   private deferredCampaign: boolean | null = null;
   /** Index of the entry (or snapshot) that made the configuration in force; 0 for the initial one. */
@@ -103,6 +101,10 @@ export class Raft {
   private inFlight: Ready | null = null;
   /** Readies accepted whose write is not reported durable yet, oldest first. */
   private readonly unpersisted: Ready[] = [];
+  /** The commit index each of `unpersisted` writes (its hard state's, or the last one written before it). */
+  private readonly unpersistedCommits: number[] = [];
+  /** Keeps the commit of a configuration entry from being told before it is durable. */
+  private readonly confCommitGuard: ConfCommitGuard;
 
   constructor(config: RaftConfig, faults: UnsafeFaults) {
     this.cfg = resolveRaftConfig(config);
@@ -120,6 +122,7 @@ export class Raft {
     this.term = hardState.term;
     this.vote = hardState.vote;
     this.prevHardState = { term: hardState.term, vote: hardState.vote, commit: this.log.committed };
+    this.confCommitGuard = new ConfCommitGuard(this.log.committed, this.uncommittedEntries());
     this.stepRole = this.stepFollower;
     this.becomeFollower(this.term, null);
     this.prevSoftState = { leader: null, role: 'follower' };
@@ -142,6 +145,13 @@ export class Raft {
       throw new RaftError('INVALID_ARGUMENT', 'proposal data must be a Uint8Array');
     if (this.role !== 'leader') {
       throw new RaftError('NOT_LEADER', `${this.id} is not the leader`, { leader: this.leader });
+    }
+    if (!this.tracker.isVoter(this.id)) {
+      // A removed leader only finishes replicating the change that removed it. An entry it appended now could
+      // leave its log ahead of every voter's, and a voter that still needs its vote could never win it.
+      throw new RaftError('NOT_LEADER', `${this.id} was removed and is handing over leadership`, {
+        leader: this.transferee,
+      });
     }
     if (this.transferee !== null) {
       throw new RaftError('TRANSFER_IN_PROGRESS', `leadership is moving to ${this.transferee}`, {
@@ -242,6 +252,7 @@ export class Raft {
         // A stale leader: answer so it learns the newer term and steps down.
         this.send({
           type: 'appendResponse',
+          commit: this.log.committed,
           to: m.from,
           reject: false,
           index: 0,
@@ -288,6 +299,7 @@ export class Raft {
       this.role === 'leader' &&
       this.cfg.checkQuorum &&
       this.transferee === null &&
+      this.tracker.isVoter(this.id) &&
       this.committedInCurrentTerm() &&
       this.tracker.quorumActive(this.id)
     );
@@ -303,9 +315,7 @@ export class Raft {
     this.transferee = to;
     // The transfer must finish within an election timeout, or it is abandoned (thesis §3.10).
     this.electionElapsed = 0;
-    const pr = this.tracker.progress.get(to)!;
-    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
-    else this.sendAppends(to, true);
+    if (!this.maybeSendTimeoutNow(to)) this.sendAppends(to, true);
   }
 
   reportUnreachable(peer: NodeId): void {
@@ -376,6 +386,7 @@ export class Raft {
       readStates: this.readStates,
       mustSync:
         entries.length > 0 ||
+        this.confCommitGuard.mustSync(hardState.commit) ||
         snapshot !== null ||
         hardState.term !== this.prevHardState.term ||
         hardState.vote !== this.prevHardState.vote,
@@ -401,6 +412,7 @@ export class Raft {
     this.unpersisted.push(ready);
     // Handed out for writing: a later Ready compares against it (writes complete in order).
     if (ready.hardState !== null) this.prevHardState = ready.hardState;
+    this.unpersistedCommits.push(this.prevHardState.commit);
     if (ready.snapshot !== null) this.log.applied = Math.max(this.log.applied, ready.snapshot.meta.index);
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.log.applied = Math.max(this.log.applied, lastApplied.index);
@@ -423,6 +435,8 @@ export class Raft {
       );
     }
     this.unpersisted.shift();
+    const writtenCommit = this.unpersistedCommits.shift()!;
+    const revealed = this.confCommitGuard.written(writtenCommit, ready.mustSync);
     const unstable = this.log.unstable;
     if (ready.snapshot !== null) unstable.stableSnapshotTo(ready.snapshot.meta.index);
     const lastEntry = ready.entries[ready.entries.length - 1];
@@ -439,8 +453,11 @@ export class Raft {
     }
     if (this.role === 'leader') {
       const self = this.tracker.progress.get(this.id);
-      if (self?.maybeUpdate(this.log.stableLastIndex()) && this.maybeCommit()) {
-        this.bcastAppend(true);
+      if (self?.maybeUpdate(this.log.stableLastIndex()) && this.maybeCommit()) this.bcastAppend(true);
+      // A commit held back until durable (see ConfCommitGuard) goes out now, to paused followers too.
+      if (revealed) {
+        this.bcastHeartbeat(this.readOnly.lastContext());
+        this.releaseDeparting();
       }
     }
   }
@@ -529,10 +546,11 @@ export class Raft {
     this.role = 'leader';
     this.leader = this.id;
     this.stepRole = this.stepLeader;
-    const self = this.tracker.progress.get(this.id)!;
-    self.match = this.log.stableLastIndex();
-    self.becomeReplicate();
-    self.recentActive = true;
+    const self = this.tracker.progress.get(this.id);
+    if (self !== undefined) {
+      self.match = this.log.stableLastIndex();
+      self.becomeReplicate();
+    }
     for (const pr of this.tracker.progress.values()) pr.recentActive = pr === self;
     // Entries of earlier terms may hold a change not applied yet: no new change until they are.
     this.pendingConfIndex = this.log.lastIndex();
@@ -541,10 +559,35 @@ export class Raft {
       { term: this.term, index: this.log.lastIndex() + 1, type: 'noop', data: new Uint8Array(0) },
     ]);
     this.appendDue = true;
+    if (!this.tracker.isVoter(this.id)) this.handOverLeadership();
   }
 
+  /**
+   * Whether this node is outside its configuration in force, which has voters: it was removed, or its log
+   * does not yet reach the entry that added it.
+   */
+  private isOutsider(): boolean {
+    return !this.tracker.isMember(this.id) && this.tracker.voters.length > 0;
+  }
+
+  /** See RawNode.released. */
+  isReleased(): boolean {
+    return this.released;
+  }
+
+  /**
+   * Starts an election (after a pre-vote, unless this is a transfer). An outsider may campaign too, always
+   * after a pre-vote (which never disturbs a cluster that has a leader) and only counting the voters'
+   * votes. This is as safe as any node campaigning under the configuration it knows, and it is needed: an
+   * outsider may be the only node that knows a change committed (a removed leader, say), while a voter that
+   * does not still needs its vote and cannot get it, its log being shorter. A leader seeing the outsider's
+   * vote request replicates to it, so it learns how the cluster went on; if there is none and the outsider
+   * wins, it leads only until its entries reach a voter, then hands leadership over (handOverLeadership).
+   */
   private hup(transfer: boolean): void {
-    if (this.role === 'leader' || !this.tracker.isVoter(this.id)) return;
+    if (this.role === 'leader') return;
+    const outsider = this.isOutsider();
+    if (!this.tracker.isVoter(this.id) && !(outsider && !transfer)) return;
     // Campaigning under a configuration already replaced by a committed one could gather a majority the
     // cluster no longer needs (etcd's rule): campaign once it is applied (see acceptReady).
     if (this.hasUnappliedConfChange()) {
@@ -552,7 +595,7 @@ export class Raft {
       return;
     }
     this.deferredCampaign = null;
-    if (this.cfg.preVote && !transfer) {
+    if ((this.cfg.preVote || outsider) && !transfer) {
       this.becomePreCandidate();
       this.electionElapsed = 0;
       if (this.poll(this.id, true) !== 'pending') return;
@@ -607,15 +650,9 @@ export class Raft {
   private tickElection(): void {
     this.electionElapsed++;
     if (this.electionElapsed < this.randomizedElectionTimeout) return;
-    if (this.tracker.isVoter(this.id)) {
+    if (this.tracker.isVoter(this.id) || this.isOutsider()) {
       this.electionElapsed = 0;
       this.hup(false);
-    } else if (this.awaitingSuccessor && !this.tracker.isMember(this.id) && this.tracker.voters.length > 0) {
-      // A removed leader that stepped down and heard of no successor for an election timeout asks the voters
-      // for a pre-vote. It can never start an election (it does not vote), but a leader seeing a vote request
-      // from a non-member replicates to it, so it learns how the cluster went on, and can stop.
-      this.electionElapsed = 0;
-      this.requestVotes(true, false);
     }
   }
 
@@ -625,8 +662,11 @@ export class Raft {
     if (this.electionElapsed >= this.cfg.electionTicks) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) {
-        if (!this.tracker.quorumActive(this.id)) {
-          // Thesis §6.2: a leader cut off from a quorum steps down, so clients look elsewhere.
+        // Thesis §6.2: a leader cut off from a quorum steps down, so clients look elsewhere. Not a removed
+        // leader: it serves no client, and it may be the only node that knows its removal committed (a voter
+        // that does not still needs its vote, which it refuses while its log is longer), so it keeps
+        // replicating until it hands over, or hears of a later term.
+        if (!this.tracker.quorumActive(this.id) && this.tracker.isVoter(this.id)) {
           this.becomeFollower(this.term, null);
           return;
         }
@@ -670,15 +710,14 @@ export class Raft {
       case 'append':
         this.electionElapsed = 0;
         this.leader = m.from;
-        this.awaitingSuccessor = false;
         if (this.deferredCampaign === false) this.deferredCampaign = null;
         this.handleAppend(m);
         return;
       case 'heartbeat':
         this.electionElapsed = 0;
         this.leader = m.from;
-        this.awaitingSuccessor = false;
         if (this.deferredCampaign === false) this.deferredCampaign = null;
+        if (m.release === true) this.released = true;
         this.handleHeartbeat(m);
         return;
       case 'snapshot':
@@ -752,6 +791,7 @@ export class Raft {
     if (m.prevLogIndex < this.log.committed) {
       this.send({
         type: 'appendResponse',
+        commit: this.log.committed,
         to: m.from,
         reject: false,
         index: this.log.committed,
@@ -762,9 +802,11 @@ export class Raft {
     }
     if (this.log.matchTerm(m.prevLogIndex, m.prevLogTerm)) {
       const lastNew = this.log.appendAfterMatch(m.prevLogIndex, m.entries);
+      this.confCommitGuard.appended(m.entries);
       this.log.commitTo(Math.min(m.commit, lastNew));
       this.send({
         type: 'appendResponse',
+        commit: this.log.committed,
         to: m.from,
         reject: false,
         index: lastNew,
@@ -777,6 +819,7 @@ export class Raft {
     const hint = this.log.findConflictByTerm(Math.min(m.prevLogIndex, this.log.lastIndex()), m.prevLogTerm);
     this.send({
       type: 'appendResponse',
+      commit: this.log.committed,
       to: m.from,
       reject: true,
       index: m.prevLogIndex,
@@ -787,7 +830,17 @@ export class Raft {
 
   private handleHeartbeat(m: Heartbeat): void {
     this.log.commitTo(Math.min(m.commit, this.log.lastIndex()));
-    this.send({ type: 'heartbeatResponse', to: m.from, context: m.context });
+    const response: Message = {
+      type: 'heartbeatResponse',
+      to: m.from,
+      from: this.id,
+      term: this.term,
+      context: m.context,
+      commit: this.log.committed,
+    };
+    // The leader counts this answer as knowing the commit; for a configuration entry, only once it is durable.
+    if (this.confCommitGuard.mustSync(this.log.committed)) this.persistedMessages.push(response);
+    else this.messages.push(response);
   }
 
   private handleSnapshot(m: InstallSnapshot): void {
@@ -795,6 +848,7 @@ export class Raft {
     if (index <= this.log.committed) {
       this.send({
         type: 'appendResponse',
+        commit: this.log.committed,
         to: m.from,
         reject: false,
         index: this.log.committed,
@@ -808,6 +862,7 @@ export class Raft {
       this.log.commitTo(index);
     } else {
       this.log.restore(m.snapshot);
+      this.confCommitGuard.restored();
       this.tracker.setConf(m.snapshot.meta.conf, this.log.lastIndex() + 1);
       this.confAppliedThrough = Math.max(this.confAppliedThrough, index);
       this.confIndex = index;
@@ -815,6 +870,7 @@ export class Raft {
     }
     this.send({
       type: 'appendResponse',
+      commit: this.log.committed,
       to: m.from,
       reject: false,
       index: this.log.committed,
@@ -837,7 +893,8 @@ export class Raft {
       );
     }
     pr.recentActive = true;
-    if (!m.reject) pr.commitKnown = Math.max(pr.commitKnown, Math.min(pr.commitSent, m.index));
+    // What it says it has committed, not what we sent it: messages cross, and lost ones must not count.
+    pr.commitKnown = Math.max(pr.commitKnown, m.commit);
     if (m.reject) {
       const probeFrom =
         m.rejectHintTerm > 0
@@ -856,17 +913,22 @@ export class Raft {
     else if (pr.state === 'replicate') pr.inflights.freeTo(m.index);
 
     if (this.maybeCommit()) this.bcastAppend(true);
-    else if (wasPaused || pr.match < this.log.lastIndex()) this.sendAppends(m.from, false);
+    else {
+      const sent = (wasPaused || pr.match < this.log.lastIndex()) && this.sendAppends(m.from, false);
+      // Caught up but behind on the commit index (it was held back, see ConfCommitGuard): tell it now.
+      if (!sent && pr.commitSent < Math.min(pr.match, this.confCommitGuard.revealable(this.log.committed)))
+        this.sendAppends(m.from, true);
+    }
 
     this.releaseDeparting();
-    if (m.from === this.transferee && pr.match === this.log.lastIndex()) this.sendTimeoutNow(m.from);
+    this.maybeSendTimeoutNow(m.from);
   }
 
   private handleHeartbeatResponse(m: HeartbeatResponse): void {
     const pr = this.tracker.progress.get(m.from);
     if (pr === undefined) return;
     pr.recentActive = true;
-    pr.commitKnown = Math.max(pr.commitKnown, pr.commitSent);
+    pr.commitKnown = Math.max(pr.commitKnown, m.commit);
     pr.probeSent = false;
     if (pr.state === 'snapshot' && ++pr.heartbeatsSinceSnapshot >= SNAPSHOT_RETRY_HEARTBEATS) {
       // The snapshot (or its answer) was probably lost; probe again, which resends it if still needed.
@@ -875,6 +937,7 @@ export class Raft {
     if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
     if (pr.match < this.log.lastIndex()) this.sendAppends(m.from, true);
     this.releaseDeparting();
+    this.maybeSendTimeoutNow(m.from);
 
     if (m.context !== 0) {
       const reads = this.readOnly.recvAck(
@@ -913,11 +976,13 @@ export class Raft {
   }
 
   /** Sends what the window allows to `to`: one message in probe, as many as fit in replicate. */
-  private sendAppends(to: NodeId, sendIfEmpty: boolean): void {
-    if (!this.maybeSendAppend(to, sendIfEmpty)) return;
+  /** Sends appends to `to` while its in-flight window allows; returns whether any was sent. */
+  private sendAppends(to: NodeId, sendIfEmpty: boolean): boolean {
+    if (!this.maybeSendAppend(to, sendIfEmpty)) return false;
     while (this.maybeSendAppend(to, false)) {
       // keep filling the in-flight window
     }
+    return true;
   }
 
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
@@ -941,8 +1006,9 @@ export class Raft {
     if (entries.length === 0 && !sendIfEmpty) return false;
     let bytes = 0;
     for (const entry of entries) bytes += entry.data.byteLength;
-    this.send({ type: 'append', to, prevLogIndex, prevLogTerm, entries, commit: this.log.committed });
-    pr.commitSent = Math.max(pr.commitSent, Math.min(this.log.committed, prevLogIndex + entries.length));
+    const commit = this.confCommitGuard.revealable(this.log.committed);
+    this.send({ type: 'append', to, prevLogIndex, prevLogTerm, entries, commit });
+    pr.commitSent = Math.max(pr.commitSent, Math.min(commit, prevLogIndex + entries.length));
     pr.sentEntries(prevLogIndex + entries.length, entries.length, bytes);
     return true;
   }
@@ -966,7 +1032,7 @@ export class Raft {
   private bcastHeartbeat(context: number): void {
     for (const [id, pr] of this.tracker.progress) {
       if (id === this.id) continue;
-      const commit = Math.min(pr.match, this.log.committed);
+      const commit = Math.min(pr.match, this.confCommitGuard.revealable(this.log.committed));
       pr.commitSent = Math.max(pr.commitSent, commit);
       this.send({ type: 'heartbeat', to: id, commit, context });
     }
@@ -1047,6 +1113,13 @@ export class Raft {
   }
 
   /** Whether a committed config entry is not in force yet (it is handed out with the next Ready). */
+  /** Entries above the commit index (on start: those a crash may have left uncommitted, or forgotten committed). */
+  private uncommittedEntries(): Entry[] {
+    const from = Math.max(this.log.committed + 1, this.log.firstIndex());
+    if (from > this.log.lastIndex()) return [];
+    return this.log.slice(from, this.log.lastIndex() + 1, Number.POSITIVE_INFINITY);
+  }
+
   private hasUnappliedConfChange(): boolean {
     const from = Math.max(this.confAppliedThrough + 1, this.log.firstIndex());
     if (from > this.log.committed) return false;
@@ -1066,7 +1139,9 @@ export class Raft {
   private appendConfEntry(changes: readonly MemberChange[], conf: ConfState): number {
     const index = this.log.lastIndex() + 1;
     const data = encodeConfChange({ changes, conf });
-    this.log.append([{ term: this.term, index, type: 'config', data }]);
+    const entry: Entry = { term: this.term, index, type: 'config', data };
+    this.log.append([entry]);
+    this.confCommitGuard.appended([entry]);
     this.pendingConfIndex = index;
     this.appendDue = true;
     return index;
@@ -1087,9 +1162,7 @@ export class Raft {
       });
     }
     const before = new Set(this.tracker.progress.keys());
-    if (this.role === 'leader' && isMember(this.tracker.conf, this.id) && !isMember(conf, this.id)) {
-      this.awaitingSuccessor = true;
-    }
+    if (isMember(conf, this.id)) this.released = false;
     this.tracker.setConf(conf, this.log.lastIndex() + 1, this.role === 'leader' ? entry.index : 0);
     this.confIndex = entry.index;
     this.confChanged = conf;
@@ -1121,29 +1194,43 @@ export class Raft {
   }
 
   /**
-   * Lets departing members go once they hold the entry that removed them and every voter is believed to
-   * know it committed: until then a lagging voter may still need a departing node's vote (its configuration
-   * in force is the one before the removal).
+   * Releases departing members once they hold the entry that removed them, every voter has reported that
+   * entry committed (durably: see ConfCommitGuard), and this leader's own commit of it is durable: no voter
+   * can then need a departing node's vote. The release travels on a last heartbeat; a node that misses it
+   * asks for votes again after an election timeout, which starts the replication to it over.
    */
   private releaseDeparting(): void {
     if (this.tracker.departing.size === 0) return;
     for (const [id, departAt] of [...this.tracker.departing]) {
-      if ((this.tracker.progress.get(id)?.match ?? 0) < departAt) continue;
+      if (id === this.id || (this.tracker.progress.get(id)?.match ?? 0) < departAt) continue;
       let known = true;
       for (const voter of this.tracker.voters) {
         if (voter !== this.id && (this.tracker.progress.get(voter)?.commitKnown ?? 0) < departAt)
           known = false;
       }
-      if (known) this.tracker.forgetDeparting(id);
+      const commit = Math.min(
+        this.tracker.progress.get(id)!.match,
+        this.confCommitGuard.revealable(this.log.committed),
+      );
+      if (!known || commit < departAt) continue;
+      this.send({ type: 'heartbeat', to: id, commit, context: 0, release: true });
+      this.tracker.forgetDeparting(id);
     }
   }
 
   /**
-   * Tells `to` to campaign now. A leader that is no longer a voter steps down when it hears of the new
-   * leader's term (its followers answer it with that term), not before: until then it still replicates.
+   * Tells the transferee to campaign, once it holds the whole log and has acknowledged the commit index: it
+   * campaigns with the configuration it has applied, which must be the leader's (a commit held back by
+   * ConfCommitGuard, say the removal of this leader, must reach it first). A leader that is no longer a voter
+   * steps down when it hears of the new leader's term, not before: until then it still replicates.
    */
-  private sendTimeoutNow(to: NodeId): void {
+  private maybeSendTimeoutNow(to: NodeId): boolean {
+    if (to !== this.transferee) return false;
+    const pr = this.tracker.progress.get(to);
+    if (pr === undefined || pr.match !== this.log.lastIndex() || pr.commitKnown < this.log.committed)
+      return false;
     this.send({ type: 'timeoutNow', to });
+    return true;
   }
 
   /** Whether this node is in the configuration in force (voter, outgoing voter or learner). */

@@ -157,6 +157,14 @@ export class RawNode {
     return this.raft.status();
   }
 
+  /**
+   * Whether a leader released this node after its removal: no voter can need its vote any more, so a driver
+   * stops it once it has applied the configuration without it (and does not lead). Cleared if it is added back.
+   */
+  released(): boolean {
+    return this.raft.isReleased();
+  }
+
   /** Role, leader, term and commit index, without copying per-member progress (cheap; see {@link status}). */
   basicStatus(): BasicStatus {
     return this.raft.basicStatus();

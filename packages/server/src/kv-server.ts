@@ -9,7 +9,6 @@ import {
   isVoterIn,
   type NodeId,
   type NodeLogger,
-  RaftError,
   type RaftNode,
   type Transport,
 } from '@tsraft/core';
@@ -298,14 +297,15 @@ export async function startKvServer(config: ServeConfig, options: KvServerOption
       );
     }
   } else if (!fresh) {
+    // A removed node does not stop at once: a voter may still need its vote. The driver stops it (REMOVED,
+    // exit 3) once a leader releases it, which the leader does after it asks for votes.
     void checkStillMember(raftNode, config.id, () => stateMachine.appliedIndex, background.signal).then(
       (removed) => {
         if (!removed) return;
         log.warn(
           { voters: raftNode.status().conf.voters, learners: raftNode.status().conf.learners },
-          'this node is not a member of the configuration stored in its data directory: it was removed from the cluster',
+          'this node is not a member of the configuration stored in its data directory: it was removed from the cluster, and stops once a leader releases it',
         );
-        stop(new RaftError('REMOVED', `node ${config.id} was removed from the cluster`));
       },
     );
   }
@@ -478,7 +478,7 @@ async function promoteWhenCaughtUp(
 
 /**
  * Whether a restarted node (bootstrapped with --peers) finds itself outside the configuration once it has
- * applied the entries it had committed: it was removed, and must not carry on as a stray node.
+ * applied the entries it had committed: it was removed (it is told so in the log).
  */
 async function checkStillMember(
   node: RaftNode<KvResult>,

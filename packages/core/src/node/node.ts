@@ -169,15 +169,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
   private readonly membershipListeners = new Set<MembershipListener>();
   /** The membership as of `applied`: stored with snapshots taken here. */
   private appliedConf: ConfState;
-  /** Set once this node applied a configuration that removed it: the tick count then. */
-  private removedAtTick: number | null = null;
-  /** Tick count when a peer message last arrived (a removed node waits until peers stop needing it). */
-  private lastContactTick = 0;
-  /**
-   * Whether, since this node's removal, another leader was heard from (an append, heartbeat or snapshot). A
-   * removed node that hears none asks the voters for pre-votes, and a leader answers that by replicating to it.
-   */
-  private heardLeaderSinceRemoval = false;
+  /** Whether the configuration this node applied last removed it. */
+  private removed = false;
   /** Whether the state machine must be restored from the stored snapshot on start. */
   private restoreOnStart: boolean;
   /** Index of the last entry the state machine applied. */
@@ -219,6 +212,8 @@ class NodeDriver<Result> implements RaftNode<Result> {
     this.snapshotIndex = snapshotIndex;
     this.raw = new RawNode({ ...opts.raft, applied: this.applied });
     this.appliedConf = this.raw.status().conf;
+    // Restarted after its removal: it still waits for a release (a leader answers its vote requests).
+    this.removed = this.appliedConf.voters.length > 0 && !isMember(this.appliedConf, this.id);
   }
 
   start(): Promise<void> {
@@ -442,7 +437,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
     if (!this.running) return;
     this.tickCount++;
     this.raw.tick();
-    if (this.removedAtTick !== null) this.maybeStopRemoved();
+    if (this.removed) this.maybeStopRemoved();
     for (const read of this.reads.maybeRetry(this.tickCount, this.readRetryTicks)) {
       this.log('debug', 'retrying an unanswered read index request', { requestId: read.requestId });
       this.raw.readIndex(read.requestId);
@@ -452,11 +447,6 @@ class NodeDriver<Result> implements RaftNode<Result> {
 
   private onMessage(message: Message): void {
     if (!this.running) return;
-    // Answers to its own pre-vote probes (a removed node's) do not show that anyone needs it.
-    if (message.type !== 'voteResponse') this.lastContactTick = this.tickCount;
-    if (message.type === 'append' || message.type === 'heartbeat' || message.type === 'snapshot') {
-      this.heardLeaderSinceRemoval = true;
-    }
     try {
       this.raw.step(message);
     } catch (error) {
@@ -496,7 +486,7 @@ class NodeDriver<Result> implements RaftNode<Result> {
         if (!this.running || !this.raw.hasReady()) break;
         const ready = this.raw.ready();
         if (!(await this.handleReady(ready))) return;
-        if (this.removedAtTick !== null && this.maybeStopRemoved()) return;
+        if (this.removed && this.maybeStopRemoved()) return;
         if (!(await this.maybeSnapshot())) return;
       }
     } catch (error) {
@@ -723,29 +713,23 @@ class NodeDriver<Result> implements RaftNode<Result> {
         this.log('warn', 'a membership listener threw', { error });
       }
     }
-    if (wasMember && !isMember(conf, this.id) && this.removedAtTick === null) {
-      this.removedAtTick = this.tickCount;
-      // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
-      this.heardLeaderSinceRemoval = this.raw.basicStatus().role !== 'leader';
+    if (wasMember && !isMember(conf, this.id) && !this.removed) {
+      this.removed = true;
       this.log('info', 'this node was removed from the cluster', { index });
     } else if (isMember(conf, this.id)) {
-      this.removedAtTick = null;
+      this.removed = false;
     }
   }
 
   /**
-   * Stops a removed node once the cluster stopped needing it: it does not lead (a removed leader first
-   * hands leadership over), it heard from another leader since its removal, and no peer has sent it anything
-   * for two election timeouts (a leader keeps replicating to it until every voter is known to have learnt
-   * that the removal committed). Until then it answers as a follower: a voter that has not applied the
-   * removal may still need its vote to elect a leader, and a node re-added under the same id replays its old
-   * removal before the entry that added it back. Returns whether it stopped.
+   * Stops a removed node once the cluster no longer needs it: it does not lead (a removed leader first hands
+   * leadership over) and a leader released it (every voter reported its removal committed; see
+   * RawNode.released). Until then it answers as a follower: a voter that has not applied the removal may
+   * still need its vote to elect a leader, and a node re-added under the same id replays its old removal
+   * before the entry that added it back. Returns whether it stopped.
    */
   private maybeStopRemoved(): boolean {
-    const since = this.removedAtTick;
-    if (since === null || !this.heardLeaderSinceRemoval || this.raw.basicStatus().role === 'leader')
-      return false;
-    if (this.tickCount - Math.max(since, this.lastContactTick) < 2 * this.readRetryTicks) return false;
+    if (!this.removed || !this.raw.released() || this.raw.basicStatus().role === 'leader') return false;
     this.crash('REMOVED', `node ${this.id} was removed from the cluster`, null);
     return true;
   }

@@ -25,8 +25,8 @@ export class Progress {
   /** The highest commit index sent to the member in an append or heartbeat. */
   commitSent = 0;
   /**
-   * The highest commit index the member is believed to know: what was sent to it before its latest answer
-   * (an estimate, used only to decide when a removal can be left to the new configuration).
+   * The highest commit index the member reported in an answer (durable there when it passes a configuration
+   * entry); used to decide when a removal can be left to the new configuration, and when a transferee is ready.
    */
   commitKnown = 0;
   /** Whether the member was heard from since the last check-quorum round. */

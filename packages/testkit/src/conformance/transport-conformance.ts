@@ -206,6 +206,7 @@ function sample(from: NodeId, to: NodeId, i: number): Message {
         index: i,
         rejectHintIndex: 0,
         rejectHintTerm: 0,
+        commit: 0,
       };
     default:
       return { type: 'readIndex', from, to, term: 3, requestId: i };

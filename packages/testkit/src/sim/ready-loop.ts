@@ -186,11 +186,6 @@ export class ReadyLoop {
       case 'deliver': {
         const n = this.delivery.arrive(event);
         if (n === null) return;
-        const type = event.message.type;
-        // Answers to its own pre-vote probes (a removed node's) do not show that anyone needs it.
-        if (type !== 'voteResponse') n.lastContactMs = this.scheduler.now;
-        if (type === 'append' || type === 'heartbeat' || type === 'snapshot')
-          n.heardLeaderSinceRemoval = true;
         n.raw!.step(event.message);
         this.afterInput(n);
         return;
@@ -388,9 +383,6 @@ export class ReadyLoop {
     n.conf = conf;
     if (wasMember && !member && n.membership === 'joined') {
       n.membership = 'removed';
-      n.removedAtMs = this.scheduler.now;
-      // A follower learns of a commit only from a leader; a removed leader waits to hear of its successor.
-      n.heardLeaderSinceRemoval = n.role !== 'leader';
       this.trace.note(this.scheduler.now, this.scheduler.steps, `${n.id} is removed from the cluster`);
       for (const listener of this.removalListeners) listener(n.id);
     }

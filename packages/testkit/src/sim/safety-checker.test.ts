@@ -134,6 +134,7 @@ describe('SafetyChecker', () => {
       index,
       rejectHintIndex: 0,
       rejectHintTerm: 0,
+      commit: 0,
     });
     const none = () => undefined;
     c.observeSend(vote(true), durable({ term: 2, vote: 'b', commit: 0 }, []), none);

@@ -75,12 +75,6 @@ export class SimNode implements DurableView {
   readsWaiting: { readonly index: number; readonly read: PendingRead }[] = [];
   /** How many times this node crashed. */
   crashes = 0;
-  /** Virtual time (ms) when a peer message last reached this node. */
-  lastContactMs = 0;
-  /** Virtual time (ms) when this node applied its own removal. */
-  removedAtMs = 0;
-  /** Whether, since its removal, a leader (an append, heartbeat or snapshot) reached this node. */
-  heardLeaderSinceRemoval = false;
   /** A removed node that stopped by itself (for good); until then a crashed removed node is restarted. */
   shutDown = false;
   /** A removed node to stop as soon as the Ready it has in flight is finished. */

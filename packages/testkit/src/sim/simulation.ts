@@ -118,8 +118,8 @@ export class Simulation {
   readonly nodeIds: readonly NodeId[];
   /** The configuration the cluster starts with: the first `nodes` ids as voters. */
   readonly initialConf: ConfState;
-  /** How long a removed node must hear nothing from its peers before it stops (ms): two election timeouts. */
-  readonly removalQuietMs: number;
+  /** How often a removed node checks whether it may stop (ms): each tick of the slowest node. */
+  readonly removalCheckMs: number;
   /** The simulated network (links and loss/delay profile). */
   readonly network: SimNetwork;
   /** The safety checker, with what it learned (leaders per term, committed entries). */
@@ -173,7 +173,7 @@ export class Simulation {
       return node;
     });
     const slowestTick = Math.max(...this.nodes.map((n) => n.tickIntervalMs));
-    this.removalQuietMs = 2 * this.raft.electionTicks * slowestTick;
+    this.removalCheckMs = slowestTick;
     this.delivery = new MessageDelivery(this.scheduler, this.random, this.network, this.nodes, this.byId);
     this.readyLoop = new ReadyLoop({
       scheduler: this.scheduler,
@@ -189,9 +189,9 @@ export class Simulation {
       disk: { minDelayMs: 1, maxDelayMs: 3, ...options.disk },
     });
     // A removed node stops as the production driver's does (`RaftNode.whenStopped()` resolves with
-    // `REMOVED`): once it does not lead (a removed leader first hands leadership over), heard from another
-    // leader since its removal, and no peer has sent it anything for `removalQuietMs`.
-    this.readyLoop.onRemoved((id) => this.scheduleShutdown(id, this.removalQuietMs));
+    // `REMOVED`): once it does not lead (a removed leader first hands leadership over) and a leader released
+    // it (`RawNode.released()`).
+    this.readyLoop.onRemoved((id) => this.scheduleShutdown(id, this.removalCheckMs));
     this.readyLoop.onIdle((id) => this.shutdown(id));
     this.guard(() => {
       for (const node of this.nodes) if (node.membership === 'joined') this.readyLoop.start(node);
@@ -311,8 +311,7 @@ export class Simulation {
 
   /**
    * Calls `listener` when a node applies a configuration that no longer holds it (having been a member). It
-   * is stopped for good once it does not lead and no peer has sent it anything for {@link removalQuietMs}
-   * (as the production driver does). Listeners may schedule events but must not drive nodes directly.
+   * is stopped for good once it does not lead and a leader released it (as the production driver does). Listeners may schedule events but must not drive nodes directly.
    */
   onRemoved(listener: (id: NodeId) => void): void {
     this.readyLoop.onRemoved(listener);
@@ -506,18 +505,13 @@ export class Simulation {
     n.membership = 'removed';
     if (!n.up) {
       // Crashed before it stopped: it is restarted later, and decides then.
-      this.scheduleShutdown(id, this.removalQuietMs);
+      this.scheduleShutdown(id, this.removalCheckMs);
       return;
     }
-    // Still needed: leading (handing over), or peers still talk to it (they may need its vote).
-    const now = this.scheduler.now;
-    if (n.role === 'leader' || !n.heardLeaderSinceRemoval) {
-      this.scheduleShutdown(id, this.removalQuietMs);
-      return;
-    }
-    const quietSince = Math.max(n.removedAtMs, n.lastContactMs);
-    if (now - quietSince < this.removalQuietMs) {
-      this.scheduleShutdown(id, quietSince + this.removalQuietMs - now);
+    // Still needed, like the production driver decides: leading (handing over), or not released by a leader
+    // (a voter may still need its vote).
+    if (n.role === 'leader' || !n.raw!.released()) {
+      this.scheduleShutdown(id, this.removalCheckMs);
       return;
     }
     if (n.inflight !== null) {

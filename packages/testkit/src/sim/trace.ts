@@ -195,11 +195,11 @@ export function formatMessage(m: Message): string {
     case 'appendResponse':
       return m.reject
         ? `${head} reject index=${m.index} hint=(${m.rejectHintIndex},t${m.rejectHintTerm})`
-        : `${head} ok index=${m.index}`;
+        : `${head} ok index=${m.index} commit=${m.commit}`;
     case 'heartbeat':
       return `${head} commit=${m.commit}${m.context === 0 ? '' : ` ctx=${m.context}`}`;
     case 'heartbeatResponse':
-      return `${head}${m.context === 0 ? '' : ` ctx=${m.context}`}`;
+      return `${head} commit=${m.commit}${m.context === 0 ? '' : ` ctx=${m.context}`}`;
     case 'snapshot':
       return `${head} snapshot=(${m.snapshot.meta.index},t${m.snapshot.meta.term})`;
     case 'timeoutNow':

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsraft/raft/v1/messages.proto.
  */
 export const file_tsraft_raft_v1_messages: GenFile = /*@__PURE__*/
-  fileDesc("Ch10c3JhZnQvcmFmdC92MS9tZXNzYWdlcy5wcm90bxIOdHNyYWZ0LnJhZnQudjEiawoLVm90ZVJlcXVlc3QSEAoIcHJlX3ZvdGUYASABKAgSFgoObGFzdF9sb2dfaW5kZXgYAiABKAQSFQoNbGFzdF9sb2dfdGVybRgDIAEoBBIbChNsZWFkZXJzaGlwX3RyYW5zZmVyGAQgASgIIjEKDFZvdGVSZXNwb25zZRIQCghwcmVfdm90ZRgBIAEoCBIPCgdncmFudGVkGAIgASgIIn0KFEFwcGVuZEVudHJpZXNSZXF1ZXN0EhYKDnByZXZfbG9nX2luZGV4GAEgASgEEhUKDXByZXZfbG9nX3Rlcm0YAiABKAQSJgoHZW50cmllcxgDIAMoCzIVLnRzcmFmdC5yYWZ0LnYxLkVudHJ5Eg4KBmNvbW1pdBgEIAEoBCJrChVBcHBlbmRFbnRyaWVzUmVzcG9uc2USDgoGcmVqZWN0GAEgASgIEg0KBWluZGV4GAIgASgEEhkKEXJlamVjdF9oaW50X2luZGV4GAMgASgEEhgKEHJlamVjdF9oaW50X3Rlcm0YBCABKAQiLAoJSGVhcnRiZWF0Eg4KBmNvbW1pdBgBIAEoBBIPCgdjb250ZXh0GAIgASgEIiQKEUhlYXJ0YmVhdFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAQibgoUSW5zdGFsbFNuYXBzaG90Q2h1bmsSKgoEbWV0YRgBIAEoCzIcLnRzcmFmdC5yYWZ0LnYxLlNuYXBzaG90TWV0YRIOCgZvZmZzZXQYAiABKAQSDAoEZGF0YRgDIAEoDBIMCgRkb25lGAQgASgIIgwKClRpbWVvdXROb3ciJgoQUmVhZEluZGV4UmVxdWVzdBISCgpyZXF1ZXN0X2lkGAEgASgEIjYKEVJlYWRJbmRleFJlc3BvbnNlEhIKCnJlcXVlc3RfaWQYASABKAQSDQoFaW5kZXgYAiABKAQitwUKC1JhZnRNZXNzYWdlEhIKCmNsdXN0ZXJfaWQYASABKAkSDAoEZnJvbRgCIAEoCRIKCgJ0bxgDIAEoCRIMCgR0ZXJtGAQgASgEEjMKDHZvdGVfcmVxdWVzdBgKIAEoCzIbLnRzcmFmdC5yYWZ0LnYxLlZvdGVSZXF1ZXN0SAASNQoNdm90ZV9yZXNwb25zZRgLIAEoCzIcLnRzcmFmdC5yYWZ0LnYxLlZvdGVSZXNwb25zZUgAEkYKFmFwcGVuZF9lbnRyaWVzX3JlcXVlc3QYDCABKAsyJC50c3JhZnQucmFmdC52MS5BcHBlbmRFbnRyaWVzUmVxdWVzdEgAEkgKF2FwcGVuZF9lbnRyaWVzX3Jlc3BvbnNlGA0gASgLMiUudHNyYWZ0LnJhZnQudjEuQXBwZW5kRW50cmllc1Jlc3BvbnNlSAASLgoJaGVhcnRiZWF0GA4gASgLMhkudHNyYWZ0LnJhZnQudjEuSGVhcnRiZWF0SAASPwoSaGVhcnRiZWF0X3Jlc3BvbnNlGA8gASgLMiEudHNyYWZ0LnJhZnQudjEuSGVhcnRiZWF0UmVzcG9uc2VIABJAChBpbnN0YWxsX3NuYXBzaG90GBAgASgLMiQudHNyYWZ0LnJhZnQudjEuSW5zdGFsbFNuYXBzaG90Q2h1bmtIABIxCgt0aW1lb3V0X25vdxgRIAEoCzIaLnRzcmFmdC5yYWZ0LnYxLlRpbWVvdXROb3dIABI+ChJyZWFkX2luZGV4X3JlcXVlc3QYEiABKAsyIC50c3JhZnQucmFmdC52MS5SZWFkSW5kZXhSZXF1ZXN0SAASQAoTcmVhZF9pbmRleF9yZXNwb25zZRgTIAEoCzIhLnRzcmFmdC5yYWZ0LnYxLlJlYWRJbmRleFJlc3BvbnNlSABCBgoEYm9keWIGcHJvdG8z", [file_tsraft_raft_v1_log]);
+  fileDesc("Ch10c3JhZnQvcmFmdC92MS9tZXNzYWdlcy5wcm90bxIOdHNyYWZ0LnJhZnQudjEiawoLVm90ZVJlcXVlc3QSEAoIcHJlX3ZvdGUYASABKAgSFgoObGFzdF9sb2dfaW5kZXgYAiABKAQSFQoNbGFzdF9sb2dfdGVybRgDIAEoBBIbChNsZWFkZXJzaGlwX3RyYW5zZmVyGAQgASgIIjEKDFZvdGVSZXNwb25zZRIQCghwcmVfdm90ZRgBIAEoCBIPCgdncmFudGVkGAIgASgIIn0KFEFwcGVuZEVudHJpZXNSZXF1ZXN0EhYKDnByZXZfbG9nX2luZGV4GAEgASgEEhUKDXByZXZfbG9nX3Rlcm0YAiABKAQSJgoHZW50cmllcxgDIAMoCzIVLnRzcmFmdC5yYWZ0LnYxLkVudHJ5Eg4KBmNvbW1pdBgEIAEoBCJ7ChVBcHBlbmRFbnRyaWVzUmVzcG9uc2USDgoGcmVqZWN0GAEgASgIEg0KBWluZGV4GAIgASgEEhkKEXJlamVjdF9oaW50X2luZGV4GAMgASgEEhgKEHJlamVjdF9oaW50X3Rlcm0YBCABKAQSDgoGY29tbWl0GAUgASgEIj0KCUhlYXJ0YmVhdBIOCgZjb21taXQYASABKAQSDwoHY29udGV4dBgCIAEoBBIPCgdyZWxlYXNlGAMgASgIIjQKEUhlYXJ0YmVhdFJlc3BvbnNlEg8KB2NvbnRleHQYASABKAQSDgoGY29tbWl0GAIgASgEIm4KFEluc3RhbGxTbmFwc2hvdENodW5rEioKBG1ldGEYASABKAsyHC50c3JhZnQucmFmdC52MS5TbmFwc2hvdE1ldGESDgoGb2Zmc2V0GAIgASgEEgwKBGRhdGEYAyABKAwSDAoEZG9uZRgEIAEoCCIMCgpUaW1lb3V0Tm93IiYKEFJlYWRJbmRleFJlcXVlc3QSEgoKcmVxdWVzdF9pZBgBIAEoBCI2ChFSZWFkSW5kZXhSZXNwb25zZRISCgpyZXF1ZXN0X2lkGAEgASgEEg0KBWluZGV4GAIgASgEIrcFCgtSYWZ0TWVzc2FnZRISCgpjbHVzdGVyX2lkGAEgASgJEgwKBGZyb20YAiABKAkSCgoCdG8YAyABKAkSDAoEdGVybRgEIAEoBBIzCgx2b3RlX3JlcXVlc3QYCiABKAsyGy50c3JhZnQucmFmdC52MS5Wb3RlUmVxdWVzdEgAEjUKDXZvdGVfcmVzcG9uc2UYCyABKAsyHC50c3JhZnQucmFmdC52MS5Wb3RlUmVzcG9uc2VIABJGChZhcHBlbmRfZW50cmllc19yZXF1ZXN0GAwgASgLMiQudHNyYWZ0LnJhZnQudjEuQXBwZW5kRW50cmllc1JlcXVlc3RIABJIChdhcHBlbmRfZW50cmllc19yZXNwb25zZRgNIAEoCzIlLnRzcmFmdC5yYWZ0LnYxLkFwcGVuZEVudHJpZXNSZXNwb25zZUgAEi4KCWhlYXJ0YmVhdBgOIAEoCzIZLnRzcmFmdC5yYWZ0LnYxLkhlYXJ0YmVhdEgAEj8KEmhlYXJ0YmVhdF9yZXNwb25zZRgPIAEoCzIhLnRzcmFmdC5yYWZ0LnYxLkhlYXJ0YmVhdFJlc3BvbnNlSAASQAoQaW5zdGFsbF9zbmFwc2hvdBgQIAEoCzIkLnRzcmFmdC5yYWZ0LnYxLkluc3RhbGxTbmFwc2hvdENodW5rSAASMQoLdGltZW91dF9ub3cYESABKAsyGi50c3JhZnQucmFmdC52MS5UaW1lb3V0Tm93SAASPgoScmVhZF9pbmRleF9yZXF1ZXN0GBIgASgLMiAudHNyYWZ0LnJhZnQudjEuUmVhZEluZGV4UmVxdWVzdEgAEkAKE3JlYWRfaW5kZXhfcmVzcG9uc2UYEyABKAsyIS50c3JhZnQucmFmdC52MS5SZWFkSW5kZXhSZXNwb25zZUgAQgYKBGJvZHliBnByb3RvMw", [file_tsraft_raft_v1_log]);
 
 /**
  * RequestVote (Raft §5.2) or, with `pre_vote`, the pre-vote probe (thesis §9.6) that changes no state.
@@ -163,6 +163,13 @@ export type AppendEntriesResponse = Message<"tsraft.raft.v1.AppendEntriesRespons
    * @generated from field: uint64 reject_hint_term = 4;
    */
   rejectHintTerm: bigint;
+
+  /**
+   * The follower's commit index when it answered (durable when it passes a configuration entry).
+   *
+   * @generated from field: uint64 commit = 5;
+   */
+  commit: bigint;
 };
 
 /**
@@ -191,6 +198,13 @@ export type Heartbeat = Message<"tsraft.raft.v1.Heartbeat"> & {
    * @generated from field: uint64 context = 2;
    */
   context: bigint;
+
+  /**
+   * Sent to a node outside the configuration once no voter can need it any more: it may stop.
+   *
+   * @generated from field: bool release = 3;
+   */
+  release: boolean;
 };
 
 /**
@@ -212,6 +226,14 @@ export type HeartbeatResponse = Message<"tsraft.raft.v1.HeartbeatResponse"> & {
    * @generated from field: uint64 context = 1;
    */
   context: bigint;
+
+  /**
+   * The follower's commit index after the heartbeat; sent only once it is durable when it passes a
+   * configuration entry. 0 from senders that predate this field.
+   *
+   * @generated from field: uint64 commit = 2;
+   */
+  commit: bigint;
 };
 
 /**
