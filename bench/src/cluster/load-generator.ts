@@ -7,8 +7,9 @@
  * `ready`, `window-start`, `window-end` and then `result` (or `error`) over IPC and exits.
  *
  * The client library differs by backend: `@tsraft/kv-client` (sessions, exactly-once writes, its own retry
- * policy and endpoint choice) for tsraft, `etcd3` (the usual Node etcd client: random member per call,
- * cockatiel retries) for etcd. That is deliberate: it is part of what a user of either system pays.
+ * policy and endpoint choice) for tsraft, over unary calls (`tsraft`) or Session streams (`tsraft-stream`),
+ * `etcd3` (the usual Node etcd client: random member per call, cockatiel retries) for etcd. That is
+ * deliberate: it is part of what a user of either system pays.
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -33,7 +34,11 @@ interface Backend {
 }
 
 function tsraftBackend(config: LoadConfig): Backend {
-  const kv = createKvClient({ endpoints: config.endpoints, timeoutMs: config.timeoutMs });
+  const kv = createKvClient({
+    endpoints: config.endpoints,
+    timeoutMs: config.timeoutMs,
+    calls: config.backend === 'tsraft-stream' ? 'stream' : 'unary',
+  });
   return {
     put: (key, value) => kv.put(key, value),
     get: (key) => kv.get(key), // linearizable (ReadIndex) by default
@@ -114,7 +119,7 @@ async function withDeadline<T>(what: string, ms: number, run: () => Promise<T>):
 async function generate(config: LoadConfig): Promise<LoadMeasurement> {
   // Each operation in flight listens on the client's abort signal: not a leak, so no warning for it.
   setMaxListeners(config.inFlight + 16);
-  const backend = config.backend === 'tsraft' ? tsraftBackend(config) : etcdBackend(config);
+  const backend = config.backend === 'etcd' ? etcdBackend(config) : tsraftBackend(config);
   try {
     const keys = Array.from({ length: KEY_SPACE }, (_, i) => keyOf(i));
     // Readiness: the cluster takes writes (a leader is elected and known to the client).

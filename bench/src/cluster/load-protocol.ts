@@ -3,8 +3,12 @@
  * generator's configuration (JSON in argv[2]) and the messages it sends back over IPC.
  */
 
-/** Which system the load generator drives. */
-export type LoadBackend = 'tsraft' | 'etcd';
+/**
+ * Which system the load generator drives, with which client: `tsraft` is `@tsraft/kv-client` making one unary
+ * call per request, `tsraft-stream` the same client with `calls: 'stream'` (every request pipelined over one
+ * `KV.Session` stream per endpoint), `etcd` the `etcd3` client.
+ */
+export type LoadBackend = 'tsraft' | 'tsraft-stream' | 'etcd';
 
 /** `put`: every op is a Put. `read90`: 90% linearizable Get, 10% Put (keys written before the warm-up). */
 export type LoadMix = 'put' | 'read90';

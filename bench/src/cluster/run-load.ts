@@ -10,7 +10,7 @@ export const LOAD_GENERATOR = fileURLToPath(new URL('./load-generator.js', impor
 export interface LoadResult extends LoadMeasurement {
   /** The case name within its suite. */
   readonly case: string;
-  /** The system measured, e.g. `tsraft streaming, batching on`. */
+  /** The system measured, e.g. `tsraft streaming, batching on` (`..., Session-stream client` for `tsraft-stream`). */
   readonly system: string;
   readonly backend: LoadConfig['backend'];
   readonly mix: LoadConfig['mix'];
@@ -87,7 +87,7 @@ export async function runLoad(
   const serverCpuMs = cpuEnd - cpuStart;
   return {
     case: caseName,
-    system: cluster.label,
+    system: backend === 'tsraft-stream' ? `${cluster.label}, Session-stream client` : cluster.label,
     backend,
     mix: workload.mix,
     inFlight: workload.inFlight,

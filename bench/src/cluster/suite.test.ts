@@ -19,20 +19,32 @@ test('quantiles are exact nearest-rank values', () => {
   assert.ok(Number.isNaN(quantile(new Float64Array(0), 0.5)));
 });
 
-test('the matrices: quick is Put at 16 and 64 in flight, streaming, batching on; full fits in 10 minutes', () => {
+test('the matrices: quick is Put at 16 and 64 in flight, streaming, batching on, unary and stream client; full fits in 10 minutes', () => {
   const quick = createClusterSuite({ quick: true });
   assert.deepEqual(Object.keys(quick.measured), [
     'put/streaming/batching-on/c16',
     'put/streaming/batching-on/c64',
+    'put/streaming/batching-on/stream-client/c16',
+    'put/streaming/batching-on/stream-client/c64',
   ]);
   const quickMs = Object.values(quick.estimatedMs).reduce((a, b) => a + b, 0);
   assert.ok(quickMs < 20_000, `quick cases take about ${quickMs} ms`);
+  assert.deepEqual(
+    quick.loadComparisons
+      .filter((c) => c.name.includes('stream client'))
+      .map((c) => [c.numerator, c.denominator]),
+    [
+      ['put/streaming/batching-on/stream-client/c16', 'put/streaming/batching-on/c16'],
+      ['put/streaming/batching-on/stream-client/c64', 'put/streaming/batching-on/c64'],
+    ],
+  );
 
   const full = createClusterSuite();
   const batchings = serveHasBatchingFlag() ? 2 : 1;
-  assert.equal(Object.keys(full.measured).length, 4 * 2 * batchings + 1);
+  assert.equal(Object.keys(full.measured).length, 4 * 2 * batchings + 1 + 4);
   assert.ok('read90/streaming/batching-on/c64' in full.measured);
   assert.ok('put/unary/batching-on/c256' in full.measured);
+  assert.ok('put/streaming/batching-on/stream-client/c256' in full.measured);
   // Cases plus at most 4 cluster starts of ~5 s.
   const fullMs = Object.values(full.estimatedMs).reduce((a, b) => a + b, 0) + 4 * 5_000;
   assert.ok(fullMs < 10 * 60_000, `the full matrix takes about ${fullMs} ms`);

@@ -1,4 +1,5 @@
 import type { ChartSpec } from '../suite.js';
+import type { LoadBackend } from './load-protocol.js';
 import {
   createLoadSuite,
   EXTRA,
@@ -46,37 +47,50 @@ export function describeWindows(window: LoadWindow, quickWindow: LoadWindow): st
 
 const batchingName = (on: boolean): string => `batching-${on ? 'on' : 'off'}`;
 
-/** The case name of a tsraft case, e.g. `put/streaming/batching-on/c64`. */
+/** How the tsraft client of a case sends its requests: one unary call each, or over Session streams. */
+export type TsraftClient = 'unary' | 'stream';
+
+/**
+ * The case name of a tsraft case, e.g. `put/streaming/batching-on/c64`, or with the Session-stream client
+ * `put/streaming/batching-on/stream-client/c64`.
+ */
 export function tsraftCaseName(
   mix: 'put' | 'read90',
   transport: TsraftTransport,
   batching: boolean,
   inFlight: number,
+  client: TsraftClient = 'unary',
 ): string {
-  return `${mix}/${transport}/${batchingName(batching)}/c${inFlight}`;
+  const clientPart = client === 'stream' ? '/stream-client' : '';
+  return `${mix}/${transport}/${batchingName(batching)}${clientPart}/c${inFlight}`;
 }
 
-/** The case spec of one tsraft case (shared with the etcd suite, which runs tsraft beside etcd). */
+/**
+ * The case spec of one tsraft case (shared with the etcd suite, which runs tsraft beside etcd). Cases that
+ * differ only by `client` share one cluster.
+ */
 export function tsraftCase(
   name: string,
   transport: TsraftTransport,
   batching: boolean,
   workload: LoadCaseSpec['workload'],
+  client: TsraftClient = 'unary',
 ): LoadCaseSpec {
+  const backend: LoadBackend = client === 'stream' ? 'tsraft-stream' : 'tsraft';
   // The load generator's workload has no window here: the suite gives it (quick or full) per run.
   return {
     name,
     clusterKey: `tsraft/${transport}/${batchingName(batching)}`,
     startCluster: () => startTsraftCluster({ transport, batching }),
-    backend: 'tsraft',
+    backend,
     workload,
   };
 }
 
-/** Group by mix and in flight (`put c64`), one series per transport and batching. */
+/** Group by mix and in flight (`put c64`), one series per transport, batching and client. */
 function byInFlight(caseName: string): { group: string; series: string } {
-  const [mix, transport, batching, inFlight] = caseName.split('/');
-  return { group: `${mix} ${inFlight}`, series: `${transport} ${batching}` };
+  const parts = caseName.split('/');
+  return { group: `${parts[0]} ${parts.at(-1)}`, series: parts.slice(1, -1).join(' ') };
 }
 
 const CLUSTER_CHARTS: readonly ChartSpec[] = [
@@ -105,13 +119,17 @@ const CLUSTER_CHARTS: readonly ChartSpec[] = [
  * The `cluster` suite: a 3-node cluster of real `tsraft serve` processes on loopback with durable storage,
  * driven by the closed-loop load generator in its own process (16-byte keys, 128-byte values). Put at
  * 1 / 16 / 64 / 256 in flight, for each transport with leader batching on and off, plus a 90% read / 10% Put
- * mix at 64 in flight on the better transport. Quick: Put at 16 and 64 in flight, streaming, batching on,
- * 1 s warm-up and 2 s windows.
+ * mix at 64 in flight on the better transport; and Put on the better transport with batching on through the
+ * client's Session streams (`calls: 'stream'`) beside its unary calls. Quick: Put at 16 and 64 in flight,
+ * streaming, batching on, unary and stream client, 1 s warm-up and 2 s windows.
  */
 export function createClusterSuite(options: LoadSuiteOptions = {}): LoadSuite {
   const quick = options.quick ?? false;
   const { window, quickWindow } = windowsOf(options);
-  const notes: string[] = [];
+  const notes: string[] = [
+    "`stream-client` cases: the same @tsraft/kv-client with `calls: 'stream'` (its requests pipelined over one " +
+      'KV.Session stream per endpoint), on the same cluster as the unary-client cases beside them',
+  ];
   const canTurnBatchingOff = serveHasBatchingFlag();
   const transports: readonly TsraftTransport[] = quick ? ['streaming'] : ['streaming', 'unary'];
   const batchings: readonly boolean[] = quick ? [true] : canTurnBatchingOff ? [true, false] : [true];
@@ -132,13 +150,25 @@ export function createClusterSuite(options: LoadSuiteOptions = {}): LoadSuite {
           }),
         );
       }
-      if (!quick && transport === BETTER_TRANSPORT && batching) {
-        const name = tsraftCaseName('read90', transport, batching, READ_MIX_IN_FLIGHT);
-        specs.push(tsraftCase(name, transport, batching, { mix: 'read90', inFlight: READ_MIX_IN_FLIGHT }));
+      if (transport === BETTER_TRANSPORT && batching) {
+        // The same cluster, the client over Session streams.
+        for (const inFlight of inFlights) {
+          const name = tsraftCaseName('put', transport, batching, inFlight, 'stream');
+          specs.push(tsraftCase(name, transport, batching, { mix: 'put', inFlight }, 'stream'));
+        }
+        if (!quick) {
+          const name = tsraftCaseName('read90', transport, batching, READ_MIX_IN_FLIGHT);
+          specs.push(tsraftCase(name, transport, batching, { mix: 'read90', inFlight: READ_MIX_IN_FLIGHT }));
+        }
       }
     }
   }
   for (const inFlight of inFlights) {
+    comparisons.push({
+      name: `put c${inFlight} ${BETTER_TRANSPORT} batching-on: stream client / unary client`,
+      numerator: tsraftCaseName('put', BETTER_TRANSPORT, true, inFlight, 'stream'),
+      denominator: tsraftCaseName('put', BETTER_TRANSPORT, true, inFlight),
+    });
     for (const batching of batchings) {
       comparisons.push({
         name: `put c${inFlight} ${batchingName(batching)}: streaming / unary`,

@@ -34,16 +34,19 @@ test('with etcd, the matrices pair every etcd case with a tsraft case', {
     'put/c16/etcd',
     'put/c64/etcd',
     'put/c16/tsraft',
+    'put/c16/tsraft-stream',
     'put/c64/tsraft',
+    'put/c64/tsraft-stream',
   ]);
   const full = createEtcdSuite();
-  assert.equal(Object.keys(full.measured).length, 10);
-  assert.equal(full.loadComparisons.length, 5);
+  assert.equal(Object.keys(full.measured).length, 15);
+  // Per workload: each tsraft client over etcd, and stream over unary.
+  assert.equal(full.loadComparisons.length, 15);
 });
 
-test('with etcd, a tiny case runs against etcd and tsraft in the same run and gives ratios', {
+test('with etcd, a tiny case runs against etcd and both tsraft clients in the same run and gives ratios', {
   skip: which('etcd') === undefined ? 'no etcd on PATH' : false,
-  timeout: 45_000,
+  timeout: 60_000,
 }, async () => {
   const suite = createEtcdSuite({ quick: true, warmupMs: 300, durationMs: 1_000 });
   const report = await suite.runAll({ select: (name) => name.startsWith('put/c16/') });
@@ -52,16 +55,21 @@ test('with etcd, a tiny case runs against etcd and tsraft in the same run and gi
     [
       ['put/c16/etcd', 'etcd'],
       ['put/c16/tsraft', 'tsraft'],
+      ['put/c16/tsraft-stream', 'tsraft-stream'],
     ],
   );
+  assert.match(report.results[2]!.system, /Session-stream client/);
   for (const result of report.results) {
     assert.ok(result.ops > 0, `${result.case} completed ops`);
     assert.deepEqual(result.errors, {});
     assert.ok(result.serverCpuUsPerOp > 0);
   }
-  assert.equal(report.ratios.length, 1);
-  const ratio = report.ratios[0]!;
-  assert.equal(ratio.name, 'put c16: tsraft / etcd');
-  assert.ok(ratio.throughputRatio > 0 && Number.isFinite(ratio.throughputRatio));
-  assert.ok(ratio.p99Ratio > 0 && Number.isFinite(ratio.p99Ratio));
+  assert.deepEqual(
+    report.ratios.map((r) => r.name),
+    ['put c16: tsraft / etcd', 'put c16: tsraft-stream / etcd', 'put c16: tsraft-stream / tsraft'],
+  );
+  for (const ratio of report.ratios) {
+    assert.ok(ratio.throughputRatio > 0 && Number.isFinite(ratio.throughputRatio));
+    assert.ok(ratio.p99Ratio > 0 && Number.isFinite(ratio.p99Ratio));
+  }
 });

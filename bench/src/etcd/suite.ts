@@ -31,8 +31,17 @@ export interface EtcdSuiteOptions extends LoadSuiteOptions {
   readonly searchPath?: string;
 }
 
-/** The case name of one system's case, e.g. `put/c64/etcd` or `read90/c64/tsraft` (filter `put/c64` for both). */
-export function etcdSuiteCaseName(system: 'etcd' | 'tsraft', mix: LoadMix, inFlight: number): string {
+/**
+ * The systems of the etcd suite: etcd, tsraft with its client's unary calls (`tsraft`), and tsraft with its
+ * client over Session streams (`tsraft-stream`).
+ */
+export type EtcdSuiteSystem = 'etcd' | 'tsraft' | 'tsraft-stream';
+
+/**
+ * The case name of one system's case, e.g. `put/c64/etcd`, `read90/c64/tsraft` or `put/c64/tsraft-stream`
+ * (filter `put/c64` for all three).
+ */
+export function etcdSuiteCaseName(system: EtcdSuiteSystem, mix: LoadMix, inFlight: number): string {
   return `${mix}/c${inFlight}/${system}`;
 }
 
@@ -40,11 +49,13 @@ export function etcdSuiteCaseName(system: 'etcd' | 'tsraft', mix: LoadMix, inFli
  * The `etcd` suite: the same load generator and workload as the `cluster` suite (Put of 16-byte keys and
  * 128-byte values at 1 / 16 / 64 / 256 in flight, and 90% linearizable Get / 10% Put at 64) against a 3-member
  * etcd on loopback (fsync on, default timing), then against 3 `tsraft serve` (streaming transport, leader
- * batching on) in the same run; the ratios are tsraft over etcd. Without `etcd` on the path it has no cases
- * and says how to install it (`skipReason`).
+ * batching on) in the same run, with the tsraft client's unary calls (`tsraft`) and over its Session streams
+ * (`tsraft-stream`); the ratios are each tsraft client over etcd, and stream over unary. Without `etcd` on
+ * the path it has no cases and says how to install it (`skipReason`).
  *
- * The etcd cases run first, then the tsraft ones, each system alone on the machine while measured. Create it
- * with `quick` for the smoke matrix (Put at 16 and 64 in flight).
+ * The etcd cases run first, then the tsraft ones (unary and stream client in turn at each workload), each
+ * system alone on the machine while measured. Create it with `quick` for the smoke matrix (Put at 16 and 64
+ * in flight).
  */
 export function createEtcdSuite(options: EtcdSuiteOptions = {}): LoadSuite {
   const quick = options.quick ?? false;
@@ -52,7 +63,8 @@ export function createEtcdSuite(options: EtcdSuiteOptions = {}): LoadSuite {
   const description =
     'the cluster suite’s load generator and workload (16-byte keys, 128-byte values, ' +
     `${describeWindows(window, quickWindow)}) against a 3-member etcd (fsync on) and 3 \`tsraft serve\` ` +
-    `(${BETTER_TRANSPORT}, batching on) in the same run; ratios are tsraft / etcd`;
+    `(${BETTER_TRANSPORT}, batching on; its client over unary calls and over Session streams) in the same run; ` +
+    'ratios are tsraft / etcd and stream / unary';
   const common = {
     name: 'etcd',
     description,
@@ -87,26 +99,44 @@ export function createEtcdSuite(options: EtcdSuiteOptions = {}): LoadSuite {
     });
   }
   for (const workload of workloads) {
-    specs.push(
-      tsraftCase(
-        etcdSuiteCaseName('tsraft', workload.mix, workload.inFlight),
-        BETTER_TRANSPORT,
-        true,
-        workload,
-      ),
-    );
+    for (const client of ['unary', 'stream'] as const) {
+      const system = client === 'stream' ? 'tsraft-stream' : 'tsraft';
+      specs.push(
+        tsraftCase(
+          etcdSuiteCaseName(system, workload.mix, workload.inFlight),
+          BETTER_TRANSPORT,
+          true,
+          workload,
+          client,
+        ),
+      );
+    }
   }
-  const comparisons: LoadComparison[] = workloads.map(({ mix, inFlight }) => ({
-    name: `${mix} c${inFlight}: tsraft / etcd`,
-    numerator: etcdSuiteCaseName('tsraft', mix, inFlight),
-    denominator: etcdSuiteCaseName('etcd', mix, inFlight),
-  }));
+  const comparisons: LoadComparison[] = workloads.flatMap(({ mix, inFlight }) => [
+    {
+      name: `${mix} c${inFlight}: tsraft / etcd`,
+      numerator: etcdSuiteCaseName('tsraft', mix, inFlight),
+      denominator: etcdSuiteCaseName('etcd', mix, inFlight),
+    },
+    {
+      name: `${mix} c${inFlight}: tsraft-stream / etcd`,
+      numerator: etcdSuiteCaseName('tsraft-stream', mix, inFlight),
+      denominator: etcdSuiteCaseName('etcd', mix, inFlight),
+    },
+    {
+      name: `${mix} c${inFlight}: tsraft-stream / tsraft`,
+      numerator: etcdSuiteCaseName('tsraft-stream', mix, inFlight),
+      denominator: etcdSuiteCaseName('tsraft', mix, inFlight),
+    },
+  ]);
   return createLoadSuite({
     ...common,
     notes: [
       `${etcdVersion(binary)} at ${binary}`,
       'clients differ, as they would for a user: @tsraft/kv-client (sessions, exactly-once writes) for tsraft, ' +
         'etcd3 1.1.2 for etcd (a random member per call; followers forward writes to the leader on both)',
+      '`tsraft` is @tsraft/kv-client making one unary call per request (like etcd3); `tsraft-stream` the same ' +
+        "client with `calls: 'stream'`, its requests pipelined over one KV.Session stream per endpoint",
     ],
     specs,
     comparisons,

@@ -15,8 +15,8 @@ import type {
   TransferLeaderResponse,
 } from '@tsraft/proto';
 import { CLUSTER_SERVICE_DEFINITION } from './cluster-service.js';
+import { openKvChannel } from './kv-channel.js';
 import type { CallOptions, KvStubOptions } from './kv-stub.js';
-import { openUnaryChannel } from './unary-channel.js';
 
 /** Low-level stub of one member's `tsraft.cluster.v1.Cluster` service; every method rejects with a `KvError`. */
 export interface ClusterStub {
@@ -35,7 +35,7 @@ export interface ClusterStub {
 
 /** Creates the stub (one grpc-js channel, reused for every call) of the member at `address`. */
 export function createClusterStub(address: string, options: KvStubOptions = {}): ClusterStub {
-  const channel = openUnaryChannel(address, options.tls);
+  const channel = openKvChannel(address, options.tls);
   const unary = channel.call;
   const d = CLUSTER_SERVICE_DEFINITION;
   return {

@@ -1,9 +1,17 @@
 // A fake KV cluster for the tests: in-process grpc-js servers over one in-memory map, with session dedupe
 // and hooks to inject failures. Not a Raft cluster: every member applies writes directly, but while a
 // `leader` is set the others act as followers that forward writes: they answer them with the leader's id in
-// the header, as a tsraft follower passes on the leader's answer.
+// the header, as a tsraft follower passes on the leader's answer. Each member serves the Session stream too:
+// its requests go through the same handlers as the unary calls.
 import { create } from '@bufbuild/protobuf';
-import { Server, ServerCredentials, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  type ServerDuplexStream,
+  type ServerUnaryCall,
+  type StatusObject,
+  type sendUnaryData,
+} from '@grpc/grpc-js';
 import {
   type CompareAndSwapRequest,
   CompareAndSwapResponseSchema,
@@ -16,6 +24,9 @@ import {
   PutResponseSchema,
   ResponseHeaderSchema,
   type SessionRef,
+  type SessionRequest,
+  type SessionResponse,
+  SessionResponseSchema,
   StatusResponseSchema,
 } from '@tsraft/proto';
 import { KvError } from './kv-error.js';
@@ -36,6 +47,8 @@ export interface FakeHooks {
 export interface SeenRequest {
   readonly member: number;
   readonly method: string;
+  /** How it arrived: a unary call, or a request on a Session stream. */
+  readonly via: 'unary' | 'stream';
   readonly session: { sessionId: bigint; sequence: bigint; firstIncomplete: bigint } | undefined;
 }
 
@@ -61,6 +74,10 @@ export interface FakeKvCluster {
   readonly opened: () => number;
   /** Forgets every session, as a leader change past their lease would. */
   expireSessions(): void;
+  /** Session streams each member accepted so far. */
+  readonly streamsOpened: number[];
+  /** Ends every open Session stream of `member` with `status`, leaving its requests in progress unanswered. */
+  endStreams(member: number, status: Partial<StatusObject>): void;
   close(): void;
 }
 
@@ -78,6 +95,11 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
   const servers: Server[] = [];
   const addresses: string[] = [];
   const ids = Array.from({ length: size }, (_, i) => `m${i}`);
+  const streamsOpened = Array.from({ length: size }, () => 0);
+  const openStreams = Array.from(
+    { length: size },
+    () => new Set<ServerDuplexStream<SessionRequest, SessionResponse>>(),
+  );
   let applied = 0;
   let opened = 0;
   let index = 0n;
@@ -116,8 +138,11 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
         index,
       });
 
+    /** The part of a call a handler reads: a unary call, or one request of a Session stream. */
+    type Call<Req> = Pick<ServerUnaryCall<Req, unknown>, 'request'> & { readonly via?: 'stream' };
+
     function handler<Req extends object, Res>(method: string, handle: (request: Req) => Res) {
-      return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
+      return (call: Call<Req>, callback: sendUnaryData<Res>): void => {
         const malformed = kvMalformedReason(call.request);
         if (malformed !== undefined) {
           callback(new KvError('INVALID_ARGUMENT', malformed).toStatus());
@@ -127,6 +152,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
         const request: SeenRequest = {
           member,
           method,
+          via: call.via ?? 'unary',
           session:
             ref === undefined
               ? undefined
@@ -151,8 +177,7 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
       };
     }
 
-    const server = new Server();
-    server.addService(KV_SERVICE_DEFINITION, {
+    const unary = {
       Put: handler('Put', (req: PutRequest) =>
         sessionWrite(req.session, () => {
           store.set(keyOf(req.key), req.value);
@@ -211,7 +236,40 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
           voters: [...ids],
         }),
       ),
-    });
+    };
+    // Each request of a stream goes to the unary handler of its kind; its answer (or error) comes back
+    // under its id.
+    const session = (call: ServerDuplexStream<SessionRequest, SessionResponse>): void => {
+      call.on('error', () => {});
+      streamsOpened[member]!++;
+      openStreams[member]!.add(call);
+      const forget = () => openStreams[member]!.delete(call);
+      call.on('cancelled', forget);
+      call.on('finish', forget);
+      call.on('end', () => call.end());
+      call.on('data', (message: SessionRequest) => {
+        const answer = (response: SessionResponse['response']) => {
+          if (openStreams[member]!.has(call)) {
+            call.write(create(SessionResponseSchema, { id: message.id, response }));
+          }
+        };
+        const fail = (error: KvError) => answer({ case: 'error', value: error.toRequestError() });
+        const request = message.request;
+        if (request.case === undefined) {
+          fail(new KvError('INVALID_ARGUMENT', 'no request'));
+          return;
+        }
+        const method =
+          `${request.case.charAt(0).toUpperCase()}${request.case.slice(1)}` as keyof typeof unary;
+        const handle = unary[method] as (call: Call<object>, callback: sendUnaryData<unknown>) => void;
+        handle({ request: request.value, via: 'stream' }, (error, value) => {
+          if (error) fail(KvError.from(error));
+          else answer({ case: request.case, value } as SessionResponse['response']);
+        });
+      });
+    };
+    const server = new Server();
+    server.addService(KV_SERVICE_DEFINITION, { ...unary, Session: session });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
         error ? reject(error) : resolve(bound),
@@ -231,6 +289,13 @@ export async function startFakeKvCluster(size = 1): Promise<FakeKvCluster> {
     applied: () => applied,
     opened: () => opened,
     expireSessions: () => sessions.clear(),
+    streamsOpened,
+    endStreams: (member, status) => {
+      for (const call of [...openStreams[member]!]) {
+        openStreams[member]!.delete(call);
+        call.emit('error', status);
+      }
+    },
     close: () => {
       for (const server of servers) server.forceShutdown();
     },

@@ -33,6 +33,7 @@ export type { KvErrorCode, KvErrorOptions } from './kv-error.js';
 export { isTaggedByServer, KV_ERROR_CODE_KEY, KvError } from './kv-error.js';
 export type { KvServiceDefinition } from './kv-service.js';
 export { KV_SERVICE_DEFINITION, KV_SERVICE_NAME, kvMalformedReason } from './kv-service.js';
-export type { CallOptions, KvStub, KvStubOptions } from './kv-stub.js';
+export type { CallOptions, KvCallMode, KvStub, KvStubOptions } from './kv-stub.js';
 export { createKvStub } from './kv-stub.js';
 export type { KvTlsFiles } from './kv-tls.js';
+export type { SessionKind, SessionRequestOf, SessionResponseOf } from './session-stream.js';

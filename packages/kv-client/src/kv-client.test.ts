@@ -1,31 +1,46 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, type TestOptions, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client, credentials, Metadata, type ServiceError, status } from '@grpc/grpc-js';
 import { type FakeKvCluster, type SeenRequest, startFakeKvCluster } from './fake-kv-server.test.helper.js';
 import { createKvClient, type KvClient } from './kv-client.js';
 import { KV_ERROR_CODE_KEY, KvError } from './kv-error.js';
+import type { KvCallMode } from './kv-stub.js';
 
 const TEST_TIMEOUT = { timeout: 10_000 };
 const text = new TextDecoder();
 const str = (bytes: Uint8Array | undefined) => (bytes === undefined ? undefined : text.decode(bytes));
 const writes = (cluster: FakeKvCluster, method = 'Put') => cluster.seen.filter((r) => r.method === method);
 
-/** Runs `body` with a fresh cluster and client, closing both whatever happens. */
+/** Both ways a client sends its requests: every behaviour below holds for each. */
+const CALL_MODES: readonly KvCallMode[] = ['unary', 'stream'];
+
+/** Registers `body` as one test per call mode, named `name [mode]`. */
+function eachMode(name: string, options: TestOptions, body: (calls: KvCallMode) => Promise<void>): void {
+  for (const calls of CALL_MODES) test(`${name} [${calls}]`, options, () => body(calls));
+}
+
+/**
+ * Runs `body` with a fresh cluster and a client sending its requests as `calls` says, closing both whatever
+ * happens; then checks that every request but Status arrived that way.
+ */
 async function withCluster(
+  calls: KvCallMode,
   size: number,
   body: (cluster: FakeKvCluster, client: KvClient) => Promise<void>,
   timeoutMs = 2_000,
 ): Promise<void> {
   const cluster = await startFakeKvCluster(size);
-  const client = createKvClient({ endpoints: cluster.addresses, timeoutMs });
+  const client = createKvClient({ endpoints: cluster.addresses, timeoutMs, calls });
   try {
     await body(cluster, client);
   } finally {
     client.close();
     cluster.close();
   }
+  const astray = cluster.seen.filter((r) => r.method !== 'Status' && r.via !== calls);
+  assert.deepEqual(astray, [], `requests that did not arrive as ${calls} calls`);
 }
 
 async function rejectsWith(promise: Promise<unknown>, code: string): Promise<KvError> {
@@ -39,8 +54,8 @@ async function rejectsWith(promise: Promise<unknown>, code: string): Promise<KvE
   assert.fail(`expected ${code}`);
 }
 
-test('put, get, delete and compareAndSwap round-trip, with strings as UTF-8', TEST_TIMEOUT, () =>
-  withCluster(1, async (_cluster, kv) => {
+eachMode('put, get, delete and compareAndSwap round-trip, with strings as UTF-8', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (_cluster, kv) => {
     await kv.put('a', 'één');
     assert.equal(str(await kv.get('a')), 'één');
     assert.equal(await kv.get('missing'), undefined);
@@ -71,8 +86,8 @@ test('put, get, delete and compareAndSwap round-trip, with strings as UTF-8', TE
   }),
 );
 
-test('writes carry one session, increasing sequences and firstIncomplete', TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
+eachMode('writes carry one session, increasing sequences and firstIncomplete', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (cluster, kv) => {
     await kv.put('k', '1');
     await kv.delete('k');
     await kv.compareAndSwap('k', undefined, '2');
@@ -99,16 +114,17 @@ test('writes carry one session, increasing sequences and firstIncomplete', TEST_
   }),
 );
 
-test('concurrent first writes share one OpenSession', TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
+eachMode('concurrent first writes share one OpenSession', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (cluster, kv) => {
     await Promise.all([kv.put('a', '1'), kv.put('b', '2'), kv.delete('c')]);
     assert.equal(cluster.opened(), 1);
     assert.equal(cluster.seen.filter((r) => r.method === 'OpenSession').length, 1);
   }),
 );
 
-test('firstIncomplete stays at a write still awaiting its answer', TEST_TIMEOUT, () =>
+eachMode('firstIncomplete stays at a write still awaiting its answer', TEST_TIMEOUT, (calls) =>
   withCluster(
+    calls,
     1,
     async (cluster, kv) => {
       let hung = false;
@@ -137,11 +153,11 @@ test('firstIncomplete stays at a write still awaiting its answer', TEST_TIMEOUT,
   ),
 );
 
-test(
+eachMode(
   'a write refused UNAVAILABLE by the first endpoint is retried on the next with the same sequence',
   TEST_TIMEOUT,
-  () =>
-    withCluster(2, async (cluster, kv) => {
+  (calls) =>
+    withCluster(calls, 2, async (cluster, kv) => {
       cluster.hooks[0]!.before = (method) =>
         method === 'Put' ? new KvError('NOT_LEADER', 'ask someone else') : undefined;
       await kv.put('k', 'v');
@@ -158,8 +174,8 @@ test(
     }),
 );
 
-test('reads retry on a tagged UNAVAILABLE and move to the next endpoint', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
+eachMode('reads retry on a tagged UNAVAILABLE and move to the next endpoint', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 2, async (cluster, kv) => {
     cluster.hooks[0]!.before = () => new KvError('UNAVAILABLE', 'no leader');
     assert.equal(await kv.get('k'), undefined);
     assert.deepEqual(
@@ -172,10 +188,10 @@ test('reads retry on a tagged UNAVAILABLE and move to the next endpoint', TEST_T
   }),
 );
 
-test('an endpoint nothing listens on is skipped', TEST_TIMEOUT, async () => {
+eachMode('an endpoint nothing listens on is skipped', TEST_TIMEOUT, async (calls) => {
   const cluster = await startFakeKvCluster(1);
   // Port 1 on loopback refuses connections at once.
-  const kv = createKvClient({ endpoints: ['127.0.0.1:1', ...cluster.addresses], timeoutMs: 3_000 });
+  const kv = createKvClient({ endpoints: ['127.0.0.1:1', ...cluster.addresses], timeoutMs: 3_000, calls });
   try {
     await kv.put('k', 'v');
     assert.equal(str(await kv.get('k')), 'v');
@@ -185,11 +201,11 @@ test('an endpoint nothing listens on is skipped', TEST_TIMEOUT, async () => {
   }
 });
 
-test(
+eachMode(
   'a write answered OUTCOME_UNKNOWN is retried with the same sequence and applied once',
   TEST_TIMEOUT,
-  () =>
-    withCluster(1, async (cluster, kv) => {
+  (calls) =>
+    withCluster(calls, 1, async (cluster, kv) => {
       let failed = false;
       cluster.hooks[0]!.after = (method) => {
         if (method !== 'CompareAndSwap' || failed) return undefined;
@@ -206,27 +222,30 @@ test(
     }),
 );
 
-test('a write that outlives its deadline rejects DEADLINE_EXCEEDED, outcome unknown', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
-    await kv.delete('warm-up'); // opens the session
-    for (const hooks of cluster.hooks) hooks.before = (method) => (method === 'Put' ? 'hang' : undefined);
-    const started = Date.now();
-    const error = await rejectsWith(kv.put('k', 'v', { timeoutMs: 400 }), 'DEADLINE_EXCEEDED');
-    assert.equal(error.outcomeUnknown, true);
-    assert.equal(error.retryable, true);
-    assert.ok(Date.now() - started < 2_000);
-    // Each attempt got at most half the budget, so both members were tried with the one sequence.
-    const puts = writes(cluster);
-    assert.deepEqual(
-      puts.slice(0, 2).map((r) => r.member),
-      [0, 1],
-    );
-    assert.deepEqual(puts[0]!.session, puts[1]!.session);
-  }),
+eachMode(
+  'a write that outlives its deadline rejects DEADLINE_EXCEEDED, outcome unknown',
+  TEST_TIMEOUT,
+  (calls) =>
+    withCluster(calls, 2, async (cluster, kv) => {
+      await kv.delete('warm-up'); // opens the session
+      for (const hooks of cluster.hooks) hooks.before = (method) => (method === 'Put' ? 'hang' : undefined);
+      const started = Date.now();
+      const error = await rejectsWith(kv.put('k', 'v', { timeoutMs: 400 }), 'DEADLINE_EXCEEDED');
+      assert.equal(error.outcomeUnknown, true);
+      assert.equal(error.retryable, true);
+      assert.ok(Date.now() - started < 2_000);
+      // Each attempt got at most half the budget, so both members were tried with the one sequence.
+      const puts = writes(cluster);
+      assert.deepEqual(
+        puts.slice(0, 2).map((r) => r.member),
+        [0, 1],
+      );
+      assert.deepEqual(puts[0]!.session, puts[1]!.session);
+    }),
 );
 
-test('a write refused everywhere retries until its deadline', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
+eachMode('a write refused everywhere retries until its deadline', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 2, async (cluster, kv) => {
     await kv.put('warm-up', 'opens the session');
     for (const hooks of cluster.hooks) {
       hooks.before = (method) => (method === 'Delete' ? new KvError('UNAVAILABLE', 'no leader') : undefined);
@@ -238,56 +257,62 @@ test('a write refused everywhere retries until its deadline', TEST_TIMEOUT, () =
   }),
 );
 
-test('refusals that say "not applied" keep the outcome known; OUTCOME_UNKNOWN does not', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
-    await kv.put('warm-up', 'opens the session');
-    const script = (...faults: KvError[]) => {
-      let attempt = 0;
-      const before = (method: string) => (method === 'Delete' ? faults[attempt++] : undefined);
-      for (const hooks of cluster.hooks) hooks.before = before;
-    };
-    script(
-      new KvError('UNAVAILABLE', 'no leader'),
-      new KvError('NOT_LEADER', 'not me'),
-      new KvError('RESOURCE_EXHAUSTED', 'busy'),
-      new KvError('INVALID_ARGUMENT', 'key too long'),
-    );
-    const known = await rejectsWith(kv.delete('k'), 'INVALID_ARGUMENT');
-    assert.equal(known.outcomeUnknown, false);
-    script(new KvError('OUTCOME_UNKNOWN', 'maybe'), new KvError('INVALID_ARGUMENT', 'key too long'));
-    const unknown = await rejectsWith(kv.delete('k'), 'INVALID_ARGUMENT');
-    assert.equal(unknown.outcomeUnknown, true);
-    assert.equal(unknown.retryable, false);
-  }),
+eachMode(
+  'refusals that say "not applied" keep the outcome known; OUTCOME_UNKNOWN does not',
+  TEST_TIMEOUT,
+  (calls) =>
+    withCluster(calls, 2, async (cluster, kv) => {
+      await kv.put('warm-up', 'opens the session');
+      const script = (...faults: KvError[]) => {
+        let attempt = 0;
+        const before = (method: string) => (method === 'Delete' ? faults[attempt++] : undefined);
+        for (const hooks of cluster.hooks) hooks.before = before;
+      };
+      script(
+        new KvError('UNAVAILABLE', 'no leader'),
+        new KvError('NOT_LEADER', 'not me'),
+        new KvError('RESOURCE_EXHAUSTED', 'busy'),
+        new KvError('INVALID_ARGUMENT', 'key too long'),
+      );
+      const known = await rejectsWith(kv.delete('k'), 'INVALID_ARGUMENT');
+      assert.equal(known.outcomeUnknown, false);
+      script(new KvError('OUTCOME_UNKNOWN', 'maybe'), new KvError('INVALID_ARGUMENT', 'key too long'));
+      const unknown = await rejectsWith(kv.delete('k'), 'INVALID_ARGUMENT');
+      assert.equal(unknown.outcomeUnknown, true);
+      assert.equal(unknown.retryable, false);
+    }),
 );
 
-test('a read that outlives its deadline rejects DEADLINE_EXCEEDED', TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
+eachMode('a read that outlives its deadline rejects DEADLINE_EXCEEDED', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (cluster, kv) => {
     cluster.hooks[0]!.before = () => 'hang';
     const error = await rejectsWith(kv.get('k', { timeoutMs: 200 }), 'DEADLINE_EXCEEDED');
     assert.equal(error.outcomeUnknown, false);
   }),
 );
 
-test('after SESSION_EXPIRED a write not yet applied is renumbered in a new session', TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
-    await kv.put('a', '1');
-    cluster.expireSessions();
-    await kv.put('b', '2');
-    assert.equal(cluster.opened(), 2);
-    const [first, expired, renumbered] = writes(cluster).map((r) => r.session!);
-    assert.equal(expired!.sessionId, first!.sessionId);
-    assert.notEqual(renumbered!.sessionId, first!.sessionId);
-    assert.equal(renumbered!.sequence, 1n);
-    assert.equal(str(await kv.get('b')), '2');
-  }),
+eachMode(
+  'after SESSION_EXPIRED a write not yet applied is renumbered in a new session',
+  TEST_TIMEOUT,
+  (calls) =>
+    withCluster(calls, 1, async (cluster, kv) => {
+      await kv.put('a', '1');
+      cluster.expireSessions();
+      await kv.put('b', '2');
+      assert.equal(cluster.opened(), 2);
+      const [first, expired, renumbered] = writes(cluster).map((r) => r.session!);
+      assert.equal(expired!.sessionId, first!.sessionId);
+      assert.notEqual(renumbered!.sessionId, first!.sessionId);
+      assert.equal(renumbered!.sequence, 1n);
+      assert.equal(str(await kv.get('b')), '2');
+    }),
 );
 
-test(
+eachMode(
   'SESSION_EXPIRED after an attempt that may have been applied rejects, outcome unknown',
   TEST_TIMEOUT,
-  () =>
-    withCluster(1, async (cluster, kv) => {
+  (calls) =>
+    withCluster(calls, 1, async (cluster, kv) => {
       await kv.put('a', '1');
       let attempts = 0;
       cluster.hooks[0]!.before = (method) => {
@@ -303,8 +328,8 @@ test(
     }),
 );
 
-test('status reports one member as it answers', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
+eachMode('status reports one member as it answers', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 2, async (cluster, kv) => {
     const s = await kv.status(cluster.addresses[1]!);
     assert.deepEqual(s, {
       memberId: 'm1',
@@ -325,8 +350,8 @@ test('status reports one member as it answers', TEST_TIMEOUT, () =>
   }),
 );
 
-test('close() fails calls in flight and later ones with CLOSED', TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
+eachMode('close() fails calls in flight and later ones with CLOSED', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (cluster, kv) => {
     await kv.put('a', '1');
     const seen = new Promise<SeenRequest>((resolve) => {
       cluster.onRequest = resolve;
@@ -344,8 +369,8 @@ test('close() fails calls in flight and later ones with CLOSED', TEST_TIMEOUT, (
   }),
 );
 
-test("the caller's signal aborts an operation with CLOSED", TEST_TIMEOUT, () =>
-  withCluster(1, async (cluster, kv) => {
+eachMode("the caller's signal aborts an operation with CLOSED", TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 1, async (cluster, kv) => {
     cluster.hooks[0]!.before = () => 'hang';
     const controller = new AbortController();
     const seen = new Promise<SeenRequest>((resolve) => {
@@ -371,41 +396,44 @@ const statusCalls = (cluster: FakeKvCluster) =>
   );
 
 describe('writes go to the leader endpoint', () => {
-  test('after the first forwarded write, found by one background Status per endpoint', TEST_TIMEOUT, () =>
-    withCluster(3, async (cluster, kv) => {
-      cluster.leader = 2;
-      // The first writes go to the first endpoint, which forwards them; they do not wait for the discovery,
-      // and however many are answered forwarded at once, each endpoint gets at most one Status.
-      await Promise.all(Array.from({ length: 20 }, (_, i) => kv.put(`k${i}`, 'v')));
-      assert.equal(sentTo(cluster, 'OpenSession')[0], 0);
-      assert.equal(sentTo(cluster)[0], 0);
-      // The Status answers arrive in the background; from then on writes go to the leader directly.
-      const deadline = Date.now() + 3_000;
-      while (sentTo(cluster).at(-1) !== 2) {
-        assert.ok(Date.now() < deadline, `writes never reached the leader: ${sentTo(cluster).join(',')}`);
-        await delay(10);
-        await kv.put('probe', 'v');
-      }
-      const seenBefore = cluster.seen.length;
-      await kv.put('a', '1');
-      await kv.delete('a');
-      await kv.compareAndSwap('b', undefined, '2');
-      await Promise.all(Array.from({ length: 10 }, (_, i) => kv.put(`c${i}`, 'v')));
-      const later = cluster.seen.slice(seenBefore).filter((r) => r.session !== undefined);
-      assert.equal(later.length, 13);
-      assert.ok(
-        later.every((r) => r.member === 2),
-        later.map((r) => r.member).join(','),
-      );
-      assert.deepEqual(statusCalls(cluster), [1, 1, 1]);
-      // Reads keep using the endpoint that answered last: the leader's, now.
-      assert.equal(str(await kv.get('b')), '2');
-      assert.equal(cluster.seen.at(-1)!.member, 2);
-    }),
+  eachMode(
+    'after the first forwarded write, found by one background Status per endpoint',
+    TEST_TIMEOUT,
+    (calls) =>
+      withCluster(calls, 3, async (cluster, kv) => {
+        cluster.leader = 2;
+        // The first writes go to the first endpoint, which forwards them; they do not wait for the discovery,
+        // and however many are answered forwarded at once, each endpoint gets at most one Status.
+        await Promise.all(Array.from({ length: 20 }, (_, i) => kv.put(`k${i}`, 'v')));
+        assert.equal(sentTo(cluster, 'OpenSession')[0], 0);
+        assert.equal(sentTo(cluster)[0], 0);
+        // The Status answers arrive in the background; from then on writes go to the leader directly.
+        const deadline = Date.now() + 3_000;
+        while (sentTo(cluster).at(-1) !== 2) {
+          assert.ok(Date.now() < deadline, `writes never reached the leader: ${sentTo(cluster).join(',')}`);
+          await delay(10);
+          await kv.put('probe', 'v');
+        }
+        const seenBefore = cluster.seen.length;
+        await kv.put('a', '1');
+        await kv.delete('a');
+        await kv.compareAndSwap('b', undefined, '2');
+        await Promise.all(Array.from({ length: 10 }, (_, i) => kv.put(`c${i}`, 'v')));
+        const later = cluster.seen.slice(seenBefore).filter((r) => r.session !== undefined);
+        assert.equal(later.length, 13);
+        assert.ok(
+          later.every((r) => r.member === 2),
+          later.map((r) => r.member).join(','),
+        );
+        assert.deepEqual(statusCalls(cluster), [1, 1, 1]);
+        // Reads keep using the endpoint that answered last: the leader's, now.
+        assert.equal(str(await kv.get('b')), '2');
+        assert.equal(cluster.seen.at(-1)!.member, 2);
+      }),
   );
 
-  test("an endpoint's id learned from its Status answer is used at once", TEST_TIMEOUT, () =>
-    withCluster(2, async (cluster, kv) => {
+  eachMode("an endpoint's id learned from its Status answer is used at once", TEST_TIMEOUT, (calls) =>
+    withCluster(calls, 2, async (cluster, kv) => {
       cluster.leader = 1;
       assert.equal((await kv.status(cluster.addresses[1]!)).memberId, 'm1');
       await kv.put('a', '1'); // OpenSession and Put to endpoint 0, forwarded: the leader is m1, at endpoint 1
@@ -419,11 +447,11 @@ describe('writes go to the leader endpoint', () => {
     }),
   );
 
-  test(
+  eachMode(
     "an endpoint's id learned from a Get's header; a write answered by the member called asks nothing",
     TEST_TIMEOUT,
-    () =>
-      withCluster(2, async (cluster, kv) => {
+    (calls) =>
+      withCluster(calls, 2, async (cluster, kv) => {
         cluster.leader = 0;
         assert.equal(await kv.get('k'), undefined); // endpoint 0 answers as m0
         await kv.put('k', 'v');
@@ -434,62 +462,72 @@ describe('writes go to the leader endpoint', () => {
       }),
   );
 
-  test('a leader change is followed from the header of the write the old leader forwards', TEST_TIMEOUT, () =>
-    withCluster(3, async (cluster, kv) => {
-      cluster.leader = 2;
-      for (const address of cluster.addresses) await kv.status(address);
-      await kv.put('a', '1'); // OpenSession to endpoint 0, forwarded: the Put goes to endpoint 2
-      cluster.leader = 1;
-      await kv.put('b', '2'); // endpoint 2 forwards to m1
-      await kv.put('c', '3');
-      assert.deepEqual(sentTo(cluster), [2, 2, 1]);
-    }),
+  eachMode(
+    'a leader change is followed from the header of the write the old leader forwards',
+    TEST_TIMEOUT,
+    (calls) =>
+      withCluster(calls, 3, async (cluster, kv) => {
+        cluster.leader = 2;
+        for (const address of cluster.addresses) await kv.status(address);
+        await kv.put('a', '1'); // OpenSession to endpoint 0, forwarded: the Put goes to endpoint 2
+        cluster.leader = 1;
+        await kv.put('b', '2'); // endpoint 2 forwards to m1
+        await kv.put('c', '3');
+        assert.deepEqual(sentTo(cluster), [2, 2, 1]);
+      }),
   );
 
-  test('when the leader endpoint fails, writes go through the others and still succeed', TEST_TIMEOUT, () =>
-    withCluster(3, async (cluster, kv) => {
-      cluster.leader = 2;
-      for (const address of cluster.addresses) await kv.status(address);
-      await kv.put('a', '1');
-      assert.deepEqual(sentTo(cluster), [2]);
-      // The leader's endpoint now refuses everything (unreachable from the client; the others still forward).
-      cluster.hooks[2]!.before = () => new KvError('UNAVAILABLE', 'unreachable');
-      await kv.put('b', '2');
-      assert.deepEqual(sentTo(cluster), [2, 2, 0]);
-      // For a while, writes do not try the failed endpoint first again, though answers still name m2.
-      await kv.put('c', '3');
-      await kv.delete('a');
-      assert.deepEqual(sentTo(cluster), [2, 2, 0, 0]);
-      assert.deepEqual(sentTo(cluster, 'Delete'), [0]);
-      assert.equal(cluster.applied(), 4);
-      assert.equal(str(await kv.get('c')), '3');
-    }),
-  );
-
-  test('a leader endpoint that never answers costs one attempt, then writes go around it', TEST_TIMEOUT, () =>
-    withCluster(
-      3,
-      async (cluster, kv) => {
+  eachMode(
+    'when the leader endpoint fails, writes go through the others and still succeed',
+    TEST_TIMEOUT,
+    (calls) =>
+      withCluster(calls, 3, async (cluster, kv) => {
         cluster.leader = 2;
         for (const address of cluster.addresses) await kv.status(address);
         await kv.put('a', '1');
-        cluster.hooks[2]!.before = () => 'hang';
-        await kv.put('b', '2'); // the first attempt times out at half the budget, then endpoint 0
+        assert.deepEqual(sentTo(cluster), [2]);
+        // The leader's endpoint now refuses everything (unreachable from the client; the others still forward).
+        cluster.hooks[2]!.before = () => new KvError('UNAVAILABLE', 'unreachable');
+        await kv.put('b', '2');
+        assert.deepEqual(sentTo(cluster), [2, 2, 0]);
+        // For a while, writes do not try the failed endpoint first again, though answers still name m2.
         await kv.put('c', '3');
+        await kv.delete('a');
         assert.deepEqual(sentTo(cluster), [2, 2, 0, 0]);
-        assert.deepEqual(writes(cluster)[1]!.session, writes(cluster)[2]!.session);
-      },
-      600,
-    ),
+        assert.deepEqual(sentTo(cluster, 'Delete'), [0]);
+        assert.equal(cluster.applied(), 4);
+        assert.equal(str(await kv.get('c')), '3');
+      }),
   );
 
-  test(
+  eachMode(
+    'a leader endpoint that never answers costs one attempt, then writes go around it',
+    TEST_TIMEOUT,
+    (calls) =>
+      withCluster(
+        calls,
+        3,
+        async (cluster, kv) => {
+          cluster.leader = 2;
+          for (const address of cluster.addresses) await kv.status(address);
+          await kv.put('a', '1');
+          cluster.hooks[2]!.before = () => 'hang';
+          await kv.put('b', '2'); // the first attempt times out at half the budget, then endpoint 0
+          await kv.put('c', '3');
+          assert.deepEqual(sentTo(cluster), [2, 2, 0, 0]);
+          assert.deepEqual(writes(cluster)[1]!.session, writes(cluster)[2]!.session);
+        },
+        600,
+      ),
+  );
+
+  eachMode(
     'with the leader unknown (not among the endpoints), writes rotate as before',
     TEST_TIMEOUT,
-    async () => {
+    async (calls) => {
       const cluster = await startFakeKvCluster(3);
       cluster.leader = 2;
-      const kv = createKvClient({ endpoints: cluster.addresses.slice(0, 2), timeoutMs: 2_000 });
+      const kv = createKvClient({ endpoints: cluster.addresses.slice(0, 2), timeoutMs: 2_000, calls });
       try {
         cluster.hooks[0]!.before = (method) =>
           method === 'Put' ? new KvError('UNAVAILABLE', 'down') : undefined;
@@ -504,8 +542,8 @@ describe('writes go to the leader endpoint', () => {
   );
 });
 
-test('200 concurrent operations print no warning and leave no listeners behind', TEST_TIMEOUT, () =>
-  withCluster(2, async (cluster, kv) => {
+eachMode('200 concurrent operations print no warning and leave no listeners behind', TEST_TIMEOUT, (calls) =>
+  withCluster(calls, 2, async (cluster, kv) => {
     const warnings: Error[] = [];
     const onWarning = (warning: Error): void => {
       warnings.push(warning);

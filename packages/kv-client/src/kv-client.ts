@@ -13,7 +13,7 @@ import {
 import { linkAbort, sleep } from './abort.js';
 import { isTaggedByServer, KvError, type KvErrorCode } from './kv-error.js';
 import { createKvSession, type KvSession } from './kv-session.js';
-import { type CallOptions, createKvStub, type KvStub } from './kv-stub.js';
+import { type CallOptions, createKvStub, type KvCallMode, type KvStub } from './kv-stub.js';
 import type { KvTlsFiles } from './kv-tls.js';
 
 /** How a `get` is served: see `ReadConsistency` in kv.proto. */
@@ -27,6 +27,13 @@ export interface KvClientOptions {
   readonly timeoutMs?: number;
   /** TLS material; absent means plaintext. */
   readonly tls?: KvTlsFiles;
+  /**
+   * How requests travel to each endpoint: `unary` (the default), one gRPC call per attempt; `stream`, every
+   * attempt pipelined over one long-lived `Session` stream per endpoint, which costs the server and the
+   * client less per request. Everything else (sessions, retries, deadlines, aborts, endpoint choice, errors)
+   * is the same. `status` is always a unary call.
+   */
+  readonly calls?: KvCallMode;
 }
 
 /** Per-operation options. */
@@ -195,13 +202,19 @@ interface Endpoint {
  * forwarding hop: the header of a write's answer names the leader that applied it, and the client learns
  * which member each endpoint is from answers that endpoint gives for itself (a Get, a Status), or, in the
  * background, from one Status per endpoint after a write is answered by a member other than the one called.
+ *
+ * With `calls: 'stream'` each attempt travels over the endpoint's `Session` stream instead of a unary call;
+ * all of the above is unchanged (see {@link KvClientOptions.calls}).
  */
 export function createKvClient(options: KvClientOptions): KvClient {
   const endpoints = [...options.endpoints];
   if (endpoints.length === 0) throw new TypeError('createKvClient: at least one endpoint is needed');
   const defaultTimeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   checkTimeout(defaultTimeoutMs);
-  const tls = options.tls;
+  const stubOptions = {
+    ...(options.tls === undefined ? {} : { tls: options.tls }),
+    ...(options.calls === undefined ? {} : { calls: options.calls }),
+  };
   const stubs = new Map<string, KvStub>();
   const closing = new AbortController();
   let preferred = 0;
@@ -220,7 +233,7 @@ export function createKvClient(options: KvClientOptions): KvClient {
   function stubFor(address: string): KvStub {
     let stub = stubs.get(address);
     if (stub === undefined) {
-      stub = createKvStub(address, tls === undefined ? {} : { tls });
+      stub = createKvStub(address, stubOptions);
       stubs.set(address, stub);
     }
     return stub;
@@ -361,7 +374,8 @@ export function createKvClient(options: KvClientOptions): KvClient {
           known[endpoint]!.leaderCooldownUntilMs = Date.now() + LEADER_ENDPOINT_COOLDOWN_MS;
         }
         if (!retry.has(error.code)) throw error;
-        last = error;
+        // An attempt cut short by its deadline says less than the refusal before it: keep that as the cause.
+        if (error.code !== 'DEADLINE_EXCEEDED' || last === undefined) last = error;
       }
       index = endpoint + 1;
       const delayMs = backoffCapMs / 2 + (Math.random() * backoffCapMs) / 2;

@@ -1,4 +1,6 @@
+import { create, isMessage } from '@bufbuild/protobuf';
 import { Metadata, status } from '@grpc/grpc-js';
+import { type RequestError, RequestErrorSchema } from '@tsraft/proto';
 
 /**
  * The closed set of reasons a KV call fails.
@@ -102,12 +104,27 @@ export class KvError extends Error {
   }
 
   /**
+   * For servers of the `Session` stream: the error answer to one request, carrying what {@link toStatus}
+   * would (the exact code, the gRPC status, the message).
+   */
+  toRequestError(): RequestError {
+    return create(RequestErrorSchema, { code: this.code, status: this.grpcCode, message: this.message });
+  }
+
+  /**
    * Normalises anything thrown: a KvError is returned as is; a grpc-js `ServiceError` (or any status-like
    * object) becomes the code in its {@link KV_ERROR_CODE_KEY} trailer, else the one its gRPC status maps to;
+   * a `RequestError` (the error answer on a `Session` stream) likewise, as the status it stands for;
    * anything else becomes `INTERNAL`. The original is kept as `cause`.
    */
   static from(error: unknown): KvError {
     if (error instanceof KvError) return error;
+    if (isMessage(error, RequestErrorSchema)) {
+      // As the unary call's status: the same code, retryability and "tagged by a server" reading.
+      const metadata = new Metadata();
+      if (error.code !== '') metadata.set(KV_ERROR_CODE_KEY, error.code);
+      return KvError.from({ code: error.status, details: error.message, metadata });
+    }
     if (isStatusLike(error)) {
       const details = error.details ?? '';
       const tagged = error.metadata?.get(KV_ERROR_CODE_KEY)[0];

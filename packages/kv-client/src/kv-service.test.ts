@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { create } from '@bufbuild/protobuf';
-import { PutRequestSchema, SessionRefSchema } from '@tsraft/proto';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { PutRequestSchema, SessionRefSchema, SessionRequestSchema } from '@tsraft/proto';
 import { KV_SERVICE_DEFINITION, KV_SERVICE_NAME, kvMalformedReason } from './kv-service.js';
 
-test('the definition has the six unary methods under tsraft.kv.v1.KV', () => {
+test('the definition has the six unary methods and the Session stream under tsraft.kv.v1.KV', () => {
   assert.equal(KV_SERVICE_NAME, 'tsraft.kv.v1.KV');
   assert.deepEqual(Object.keys(KV_SERVICE_DEFINITION).sort(), [
     'CompareAndSwap',
@@ -12,13 +12,33 @@ test('the definition has the six unary methods under tsraft.kv.v1.KV', () => {
     'Get',
     'OpenSession',
     'Put',
+    'Session',
     'Status',
   ]);
   for (const [name, method] of Object.entries(KV_SERVICE_DEFINITION)) {
     assert.equal(method.path, `/tsraft.kv.v1.KV/${name}`);
-    assert.equal(method.requestStream, false);
-    assert.equal(method.responseStream, false);
+    assert.equal(method.requestStream, name === 'Session');
+    assert.equal(method.responseStream, name === 'Session');
   }
+});
+
+test('a Session request whose body does not decode keeps its id, marked malformed', () => {
+  const session = KV_SERVICE_DEFINITION.Session;
+  const whole = toBinary(SessionRequestSchema, create(SessionRequestSchema, { id: 300n, timeoutMs: 5 }));
+  // Then field 3 (put), length-delimited, claiming 5 bytes of which 1 follows.
+  const bytes = Buffer.concat([whole, Buffer.from([0x1a, 0x05, 0x01])]);
+  const message = session.requestDeserialize(bytes);
+  assert.match(kvMalformedReason(message) ?? '', /.+/);
+  assert.equal(message.id, 300n);
+  assert.equal(message.request.case, undefined);
+  // Nothing that parses: id 0.
+  const garbage = session.requestDeserialize(Buffer.from([0xff, 0xff]));
+  assert.match(kvMalformedReason(garbage) ?? '', /.+/);
+  assert.equal(garbage.id, 0n);
+  // Well-formed: as sent.
+  const back = session.requestDeserialize(session.requestSerialize(create(SessionRequestSchema, { id: 9n })));
+  assert.equal(kvMalformedReason(back), undefined);
+  assert.equal(back.id, 9n);
 });
 
 test('messages round-trip through the serializers', () => {

@@ -22,11 +22,14 @@ import {
   PutRequestSchema,
   type PutResponse,
   PutResponseSchema,
+  type SessionRequest,
+  type SessionResponse,
   type StatusRequest,
   StatusRequestSchema,
   type StatusResponse,
   StatusResponseSchema,
 } from '@tsraft/proto';
+import { sessionMethod } from './session-method.js';
 import { unaryMethod } from './unary-method.js';
 
 /** Full name of the KV service; every method path starts with `/` + this + `/`. */
@@ -37,7 +40,7 @@ export { kvMalformedReason } from './unary-method.js';
 const method = <I extends DescMessage, O extends DescMessage>(name: string, input: I, output: O) =>
   unaryMethod(KV_SERVICE_NAME, name, input, output);
 
-/** The methods of `tsraft.kv.v1.KV`, typed by their protobuf-es messages; all are unary. */
+/** The methods of `tsraft.kv.v1.KV`, typed by their protobuf-es messages; all but `Session` are unary. */
 export interface KvServiceDefinition extends ServiceDefinition {
   /** Stores a value under a key. */
   readonly Put: MethodDefinition<PutRequest, PutResponse>;
@@ -51,12 +54,18 @@ export interface KvServiceDefinition extends ServiceDefinition {
   readonly OpenSession: MethodDefinition<OpenSessionRequest, OpenSessionResponse>;
   /** One member's own view of the cluster. */
   readonly Status: MethodDefinition<StatusRequest, StatusResponse>;
+  /**
+   * The bidirectional stream carrying many of the requests above at once, each answered under its id. A
+   * request that does not decode arrives with only its id and no request, marked for {@link kvMalformedReason}.
+   */
+  readonly Session: MethodDefinition<SessionRequest, SessionResponse>;
 }
 
 /**
  * The `tsraft.kv.v1.KV` service for grpc-js, built from the generated protobuf-es schemas (no proto-loader):
  * serializers are `toBinary`/`fromBinary`. Serve it with `server.addService` (handlers may be named `Put` or
- * `put`; check {@link kvMalformedReason} on each request), call it through {@link createKvStub}.
+ * `put`; check {@link kvMalformedReason} on each request), call it through {@link createKvStub} (whose
+ * `calls: 'stream'` option sends the requests over `Session`).
  */
 export const KV_SERVICE_DEFINITION: KvServiceDefinition = {
   Put: method('Put', PutRequestSchema, PutResponseSchema),
@@ -65,4 +74,5 @@ export const KV_SERVICE_DEFINITION: KvServiceDefinition = {
   CompareAndSwap: method('CompareAndSwap', CompareAndSwapRequestSchema, CompareAndSwapResponseSchema),
   OpenSession: method('OpenSession', OpenSessionRequestSchema, OpenSessionResponseSchema),
   Status: method('Status', StatusRequestSchema, StatusResponseSchema),
+  Session: sessionMethod(KV_SERVICE_NAME),
 };

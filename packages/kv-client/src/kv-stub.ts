@@ -1,3 +1,4 @@
+import type { MethodDefinition } from '@grpc/grpc-js';
 import type {
   CompareAndSwapRequest,
   CompareAndSwapResponse,
@@ -12,9 +13,15 @@ import type {
   StatusRequest,
   StatusResponse,
 } from '@tsraft/proto';
+import { openKvChannel } from './kv-channel.js';
 import { KV_SERVICE_DEFINITION } from './kv-service.js';
 import type { KvTlsFiles } from './kv-tls.js';
-import { openUnaryChannel } from './unary-channel.js';
+import {
+  openSessionStream,
+  type SessionKind,
+  type SessionRequestOf,
+  type SessionResponseOf,
+} from './session-stream.js';
 
 /** Per-call options of a {@link KvStub} method. */
 export interface CallOptions {
@@ -46,21 +53,54 @@ export interface KvStub {
   close(): void;
 }
 
+/**
+ * How a stub sends Put, Get, Delete, CompareAndSwap and OpenSession: `unary`, one gRPC call each; `stream`,
+ * all pipelined over one long-lived `Session` stream per endpoint (see kv.proto). Status is always unary.
+ */
+export type KvCallMode = 'unary' | 'stream';
+
 /** Options of {@link createKvStub}. */
 export interface KvStubOptions {
   /** TLS material; absent means plaintext. */
   readonly tls?: KvTlsFiles;
+  /** How requests travel. Default `unary`. */
+  readonly calls?: KvCallMode;
 }
 
 /**
  * Creates the stub (one grpc-js channel, reused for every call) of the KV member at `address` (`host:port`).
  * Each method makes one unary call with the given deadline and rejects with `KvError.from(serviceError)`;
  * a response whose bytes do not decode rejects with `INTERNAL`.
+ *
+ * With `calls: 'stream'`, Put, Get, Delete, CompareAndSwap and OpenSession go instead over one `Session`
+ * stream (opened on first use, and again after it ends), with the same deadlines, cancellation and errors
+ * (see {@link KvCallMode}); a call given `metadata` (stream metadata is per stream, not per request) is
+ * still made unary.
  */
 export function createKvStub(address: string, options: KvStubOptions = {}): KvStub {
-  const channel = openUnaryChannel(address, options.tls);
+  const channel = openKvChannel(address, options.tls);
   const unary = channel.call;
   const d = KV_SERVICE_DEFINITION;
+  if (options.calls === 'stream') {
+    const session = openSessionStream(channel);
+    const over =
+      <K extends SessionKind>(kind: K, method: MethodDefinition<SessionRequestOf<K>, SessionResponseOf<K>>) =>
+      (req: SessionRequestOf<K>, opts: CallOptions): Promise<SessionResponseOf<K>> =>
+        opts.metadata === undefined ? session.call(kind, req, opts) : unary(method, req, opts);
+    return {
+      address,
+      put: over('put', d.Put),
+      get: over('get', d.Get),
+      delete: over('delete', d.Delete),
+      compareAndSwap: over('compareAndSwap', d.CompareAndSwap),
+      openSession: over('openSession', d.OpenSession),
+      status: (req, opts) => unary(d.Status, req, opts),
+      close: () => {
+        session.close();
+        channel.close();
+      },
+    };
+  }
   return {
     address,
     put: (req, opts) => unary(d.Put, req, opts),

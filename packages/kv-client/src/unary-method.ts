@@ -14,19 +14,28 @@ export function kvMalformedReason(message: unknown): string | undefined {
   return typeof message === 'object' && message !== null ? malformed.get(message) : undefined;
 }
 
-function serializer<Desc extends DescMessage>(schema: Desc): (value: MessageShape<Desc>) => Buffer {
+/** The serializer of `schema` for a grpc-js method definition: `toBinary`, no copy of the result. */
+export function serializer<Desc extends DescMessage>(schema: Desc): (value: MessageShape<Desc>) => Buffer {
   return (value) => {
     const bytes = toBinary(schema, value);
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   };
 }
 
-function deserializer<Desc extends DescMessage>(schema: Desc): (bytes: Buffer) => MessageShape<Desc> {
+/**
+ * The deserializer of `schema` for a grpc-js method definition. It never throws: bytes that do not decode
+ * give `placeholder(bytes)` (default: the empty message), marked with the reason (see
+ * {@link kvMalformedReason}).
+ */
+export function deserializer<Desc extends DescMessage>(
+  schema: Desc,
+  placeholder: (bytes: Uint8Array) => MessageShape<Desc> = () => fromBinary(schema, new Uint8Array(0)),
+): (bytes: Buffer) => MessageShape<Desc> {
   return (bytes) => {
     try {
       return fromBinary(schema, bytes);
     } catch (error) {
-      const message = fromBinary(schema, new Uint8Array(0));
+      const message = placeholder(bytes);
       malformed.set(message, error instanceof Error ? error.message : String(error));
       return message;
     }

@@ -46,7 +46,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/config-error.js';
 import { parseHostPort } from './config/host-port.js';
 import { parseNodeId } from './config/parse-peers.js';
-import { FORWARDED_BY_METADATA_KEY } from './kv-service.js';
+import { FORWARDED_BY_METADATA_KEY } from './kv-operations.js';
 import { waitForLeaderChange } from './leader-watch.js';
 import type { ServerMetrics } from './metrics.js';
 import { RequestAdmission } from './request-admission.js';
@@ -384,15 +384,8 @@ export function createClusterService(options: ClusterServiceOptions): ClusterSer
         callback(new KvError('INVALID_ARGUMENT', `malformed ${method} request: ${malformed}`).toStatus());
         return;
       }
-      const admitted = admission.tryEnter();
-      if (admitted !== 'ok') {
-        const error =
-          admitted === 'full'
-            ? new KvError(
-                'RESOURCE_EXHAUSTED',
-                `${nodeId} has ${options.maxInflightRequests} requests in progress; retry later`,
-              )
-            : new KvError('UNAVAILABLE', `${nodeId} is shutting down`);
+      const error = admission.enter(nodeId);
+      if (error !== undefined) {
         metrics.requestRejected(method, error.code);
         callback(error.toStatus());
         return;

@@ -183,6 +183,7 @@ export async function startKvServer(config: ServeConfig, options: KvServerOption
     resolvePeer,
     requestTimeoutMs: config.requestTimeoutMs,
     maxInflightRequests: config.maxInflightRequests,
+    maxStreamInflightRequests: config.maxStreamInflightRequests,
     logger: log.child({ component: 'kv' }),
     metrics,
     ...(config.tls === undefined

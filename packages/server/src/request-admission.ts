@@ -1,3 +1,5 @@
+import { KvError } from '@tsraft/kv-client';
+
 /**
  * Bounds the client requests a server works on at once: past the bound a request is refused at once
  * (RESOURCE_EXHAUSTED) rather than queued, so overload shows as fast errors, not growing memory and latency.
@@ -20,6 +22,18 @@ export class RequestAdmission {
     if (this.inflight >= this.maxInflight) return 'full';
     this.inflight++;
     return 'ok';
+  }
+
+  /** Takes a slot; returns the error to answer with when refused. */
+  enter(nodeId: string): KvError | undefined {
+    const admitted = this.tryEnter();
+    if (admitted === 'ok') return undefined;
+    return admitted === 'full'
+      ? new KvError(
+          'RESOURCE_EXHAUSTED',
+          `${nodeId} has ${this.maxInflight} requests in progress; retry later`,
+        )
+      : new KvError('UNAVAILABLE', `${nodeId} is shutting down`);
   }
 
   /** Gives a slot back. */

@@ -70,6 +70,7 @@ describe('resolveServeConfig', () => {
       snapshotIntervalEntries: 10_000,
       snapshotIntervalBytes: 64 * 1024 * 1024,
       maxInflightRequests: 1_024,
+      maxStreamInflightRequests: 512,
       requestTimeoutMs: 5_000,
       tls: undefined,
       join: undefined,
@@ -169,6 +170,7 @@ describe('resolveServeConfig', () => {
         '--snapshot-interval-entries=500',
         '--max-inflight-requests',
         '64',
+        '--max-stream-inflight-requests=32',
         '--request-timeout-ms=1500',
         '--tls-cert=tls/cert.pem',
         '--tls-key',
@@ -190,6 +192,7 @@ describe('resolveServeConfig', () => {
     assert.equal(config.heartbeatTicks, 2);
     assert.equal(config.snapshotIntervalEntries, 500);
     assert.equal(config.maxInflightRequests, 64);
+    assert.equal(config.maxStreamInflightRequests, 32);
     assert.equal(config.requestTimeoutMs, 1500);
     assert.deepEqual(config.tls, {
       certFile: path.join(root, 'tls/cert.pem'),
@@ -215,6 +218,7 @@ describe('resolveServeConfig', () => {
         TSRAFT_HEARTBEAT_TICKS: '3',
         TSRAFT_SNAPSHOT_INTERVAL_ENTRIES: '7',
         TSRAFT_MAX_INFLIGHT_REQUESTS: '9',
+        TSRAFT_MAX_STREAM_INFLIGHT_REQUESTS: '5',
         TSRAFT_REQUEST_TIMEOUT_MS: '11',
       },
       root,
@@ -232,9 +236,10 @@ describe('resolveServeConfig', () => {
         config.heartbeatTicks,
         config.snapshotIntervalEntries,
         config.maxInflightRequests,
+        config.maxStreamInflightRequests,
         config.requestTimeoutMs,
       ],
-      [25, 8, 3, 7, 9, 11],
+      [25, 8, 3, 7, 9, 5, 11],
     );
   });
 
@@ -405,6 +410,7 @@ describe('resolveServeConfig', () => {
       'snapshot-interval-entries',
       'snapshot-interval-bytes',
       'max-inflight-requests',
+      'max-stream-inflight-requests',
       'request-timeout-ms',
     ]) {
       for (const value of ['0', '-3', 'ten', '1.5', '99999999999999999999']) {

@@ -151,6 +151,7 @@ export async function resolveServeConfig(
     snapshotIntervalEntries: integer(get('snapshot-interval-entries'), 10_000),
     snapshotIntervalBytes: integer(get('snapshot-interval-bytes'), 64 * 1024 * 1024),
     maxInflightRequests: integer(get('max-inflight-requests'), 1_024),
+    maxStreamInflightRequests: integer(get('max-stream-inflight-requests'), 512),
     requestTimeoutMs: integer(get('request-timeout-ms'), 5_000),
     tls: await tlsFiles(get('tls-cert'), get('tls-key'), get('tls-ca')),
     join,

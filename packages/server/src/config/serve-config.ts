@@ -74,6 +74,11 @@ export interface ServeConfig {
   readonly snapshotIntervalBytes: number;
   /** Client requests in flight on this node; excess is answered RESOURCE_EXHAUSTED at once. Default 1 024. */
   readonly maxInflightRequests: number;
+  /**
+   * Client requests in flight on one `KV.Session` stream (within `maxInflightRequests`); excess is answered
+   * RESOURCE_EXHAUSTED at once. Default 512.
+   */
+  readonly maxStreamInflightRequests: number;
   /** Deadline of a client request that names none, in ms. Default 5 000. */
   readonly requestTimeoutMs: number;
   /** TLS for peers and clients; absent means plaintext. */

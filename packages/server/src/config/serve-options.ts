@@ -127,6 +127,12 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
     'N',
     'client requests in flight before refusing more (default 1024)',
   ),
+  option(
+    'max-stream-inflight-requests',
+    'integer',
+    'N',
+    'client requests in flight on one Session stream before refusing more (default 512)',
+  ),
   option('request-timeout-ms', 'integer', 'N', 'deadline of a client request that names none (default 5000)'),
   option('tls-cert', 'path', 'FILE', 'PEM certificate of this node (TLS needs all three tls flags)'),
   option('tls-key', 'path', 'FILE', 'PEM private key of this node'),

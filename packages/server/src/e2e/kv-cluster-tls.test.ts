@@ -139,8 +139,22 @@ describe('a 3-process KV cluster with mutual TLS on the streaming transport', {
     } finally {
       client.close();
     }
+    // The same over Session streams.
+    const streamed = createKvClient({
+      endpoints: cluster.endpoints,
+      timeoutMs: 10_000,
+      tls: clientTls,
+      calls: 'stream',
+    });
+    try {
+      await streamed.put('tls-streamed', 'over a stream');
+      assert.equal(text.decode((await streamed.get('tls-streamed'))!), 'over a stream');
+    } finally {
+      streamed.close();
+    }
     await cluster.waitConverged();
     await assertEveryMemberReads(cluster, 'tls-greeting', 'swapped');
+    await assertEveryMemberReads(cluster, 'tls-streamed', 'over a stream');
   });
 
   test('a client without a certificate, with a rogue one, or in plaintext is refused and writes nothing', async () => {

@@ -72,8 +72,9 @@ export function describeKvCluster(transport: 'unary' | 'streaming'): void {
       assert.equal(exit.signal, 'SIGKILL');
       const rest = cluster.ids.filter((id) => id !== leader);
       const client = cluster.client(); // all endpoints, the dead one included: the client moves on
+      const streamed = cluster.client(undefined, { calls: 'stream' }); // likewise, over Session streams
       for (let k = 0; k < 10; k++) {
-        await client.put(`after-kill-${k}`, `${k}`);
+        await (k % 2 === 0 ? client : streamed).put(`after-kill-${k}`, `${k}`);
         acknowledged.set(`after-kill-${k}`, `${k}`);
       }
       assert.notEqual(await cluster.waitForLeader(rest), leader);
@@ -140,10 +141,12 @@ export function describeKvCluster(transport: 'unary' | 'streaming'): void {
 
     test('SIGTERM of the leader under load: it exits cleanly and nothing acknowledged is lost', async () => {
       const leader = await cluster.waitForLeader();
-      const client = cluster.client();
+      // Half the load over unary calls, half over Session streams (which the leader ends as it shuts down).
+      const clients = [cluster.client(), cluster.client(undefined, { calls: 'stream' })] as const;
       let stop = false;
       let acked = 0;
       const worker = async (w: number) => {
+        const client = clients[w % 2]!;
         for (let k = 0; !stop; k++) {
           const key = `load-${w}-${k}`;
           try {

@@ -13,7 +13,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tsraft/kv/v1/kv.proto.
  */
 export const file_tsraft_kv_v1_kv: GenFile = /*@__PURE__*/
-  fileDesc("ChV0c3JhZnQva3YvdjEva3YucHJvdG8SDHRzcmFmdC5rdi52MSJMCgpTZXNzaW9uUmVmEhIKCnNlc3Npb25faWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSGAoQZmlyc3RfaW5jb21wbGV0ZRgDIAEoBCJACg5SZXNwb25zZUhlYWRlchIRCgltZW1iZXJfaWQYASABKAkSDAoEdGVybRgCIAEoBBINCgVpbmRleBgDIAEoBCJTCgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIpCgdzZXNzaW9uGAMgASgLMhgudHNyYWZ0Lmt2LnYxLlNlc3Npb25SZWYiOwoLUHV0UmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwudHNyYWZ0Lmt2LnYxLlJlc3BvbnNlSGVhZGVyIk0KCkdldFJlcXVlc3QSCwoDa2V5GAEgASgMEjIKC2NvbnNpc3RlbmN5GAIgASgOMh0udHNyYWZ0Lmt2LnYxLlJlYWRDb25zaXN0ZW5jeSJZCgtHZXRSZXNwb25zZRIsCgZoZWFkZXIYASABKAsyHC50c3JhZnQua3YudjEuUmVzcG9uc2VIZWFkZXISDQoFZm91bmQYAiABKAgSDQoFdmFsdWUYAyABKAwiRwoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSKQoHc2Vzc2lvbhgCIAEoCzIYLnRzcmFmdC5rdi52MS5TZXNzaW9uUmVmIk8KDkRlbGV0ZVJlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLnRzcmFmdC5rdi52MS5SZXNwb25zZUhlYWRlchIPCgdkZWxldGVkGAIgASgIIoIBChVDb21wYXJlQW5kU3dhcFJlcXVlc3QSCwoDa2V5GAEgASgMEhUKCGV4cGVjdGVkGAIgASgMSACIAQESDQoFdmFsdWUYAyABKAwSKQoHc2Vzc2lvbhgEIAEoCzIYLnRzcmFmdC5rdi52MS5TZXNzaW9uUmVmQgsKCV9leHBlY3RlZCJ3ChZDb21wYXJlQW5kU3dhcFJlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLnRzcmFmdC5rdi52MS5SZXNwb25zZUhlYWRlchIRCglzdWNjZWVkZWQYAiABKAgSDQoFZm91bmQYAyABKAgSDQoFdmFsdWUYBCABKAwiFAoST3BlblNlc3Npb25SZXF1ZXN0IlcKE09wZW5TZXNzaW9uUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwudHNyYWZ0Lmt2LnYxLlJlc3BvbnNlSGVhZGVyEhIKCnNlc3Npb25faWQYAiABKAQiDwoNU3RhdHVzUmVxdWVzdCLKAQoOU3RhdHVzUmVzcG9uc2USEQoJbWVtYmVyX2lkGAEgASgJEgwKBHJvbGUYAiABKAkSDAoEdGVybRgDIAEoBBIRCglsZWFkZXJfaWQYBCABKAkSFAoMY29tbWl0X2luZGV4GAUgASgEEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSFAoMc3RhdGVfZGlnZXN0GAcgASgJEg4KBnZvdGVycxgIIAMoCRIQCghsZWFybmVycxgJIAMoCRIRCgljb25maWdfaWQYCiABKAkqjgEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISGgoWUkVBRF9DT05TSVNURU5DWV9TVEFMRRADMrcDCgJLVhI6CgNQdXQSGC50c3JhZnQua3YudjEuUHV0UmVxdWVzdBoZLnRzcmFmdC5rdi52MS5QdXRSZXNwb25zZRI6CgNHZXQSGC50c3JhZnQua3YudjEuR2V0UmVxdWVzdBoZLnRzcmFmdC5rdi52MS5HZXRSZXNwb25zZRJDCgZEZWxldGUSGy50c3JhZnQua3YudjEuRGVsZXRlUmVxdWVzdBocLnRzcmFmdC5rdi52MS5EZWxldGVSZXNwb25zZRJbCg5Db21wYXJlQW5kU3dhcBIjLnRzcmFmdC5rdi52MS5Db21wYXJlQW5kU3dhcFJlcXVlc3QaJC50c3JhZnQua3YudjEuQ29tcGFyZUFuZFN3YXBSZXNwb25zZRJSCgtPcGVuU2Vzc2lvbhIgLnRzcmFmdC5rdi52MS5PcGVuU2Vzc2lvblJlcXVlc3QaIS50c3JhZnQua3YudjEuT3BlblNlc3Npb25SZXNwb25zZRJDCgZTdGF0dXMSGy50c3JhZnQua3YudjEuU3RhdHVzUmVxdWVzdBocLnRzcmFmdC5rdi52MS5TdGF0dXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChV0c3JhZnQva3YvdjEva3YucHJvdG8SDHRzcmFmdC5rdi52MSJMCgpTZXNzaW9uUmVmEhIKCnNlc3Npb25faWQYASABKAQSEAoIc2VxdWVuY2UYAiABKAQSGAoQZmlyc3RfaW5jb21wbGV0ZRgDIAEoBCJACg5SZXNwb25zZUhlYWRlchIRCgltZW1iZXJfaWQYASABKAkSDAoEdGVybRgCIAEoBBINCgVpbmRleBgDIAEoBCJTCgpQdXRSZXF1ZXN0EgsKA2tleRgBIAEoDBINCgV2YWx1ZRgCIAEoDBIpCgdzZXNzaW9uGAMgASgLMhgudHNyYWZ0Lmt2LnYxLlNlc3Npb25SZWYiOwoLUHV0UmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwudHNyYWZ0Lmt2LnYxLlJlc3BvbnNlSGVhZGVyIk0KCkdldFJlcXVlc3QSCwoDa2V5GAEgASgMEjIKC2NvbnNpc3RlbmN5GAIgASgOMh0udHNyYWZ0Lmt2LnYxLlJlYWRDb25zaXN0ZW5jeSJZCgtHZXRSZXNwb25zZRIsCgZoZWFkZXIYASABKAsyHC50c3JhZnQua3YudjEuUmVzcG9uc2VIZWFkZXISDQoFZm91bmQYAiABKAgSDQoFdmFsdWUYAyABKAwiRwoNRGVsZXRlUmVxdWVzdBILCgNrZXkYASABKAwSKQoHc2Vzc2lvbhgCIAEoCzIYLnRzcmFmdC5rdi52MS5TZXNzaW9uUmVmIk8KDkRlbGV0ZVJlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLnRzcmFmdC5rdi52MS5SZXNwb25zZUhlYWRlchIPCgdkZWxldGVkGAIgASgIIoIBChVDb21wYXJlQW5kU3dhcFJlcXVlc3QSCwoDa2V5GAEgASgMEhUKCGV4cGVjdGVkGAIgASgMSACIAQESDQoFdmFsdWUYAyABKAwSKQoHc2Vzc2lvbhgEIAEoCzIYLnRzcmFmdC5rdi52MS5TZXNzaW9uUmVmQgsKCV9leHBlY3RlZCJ3ChZDb21wYXJlQW5kU3dhcFJlc3BvbnNlEiwKBmhlYWRlchgBIAEoCzIcLnRzcmFmdC5rdi52MS5SZXNwb25zZUhlYWRlchIRCglzdWNjZWVkZWQYAiABKAgSDQoFZm91bmQYAyABKAgSDQoFdmFsdWUYBCABKAwiFAoST3BlblNlc3Npb25SZXF1ZXN0IlcKE09wZW5TZXNzaW9uUmVzcG9uc2USLAoGaGVhZGVyGAEgASgLMhwudHNyYWZ0Lmt2LnYxLlJlc3BvbnNlSGVhZGVyEhIKCnNlc3Npb25faWQYAiABKAQitwIKDlNlc3Npb25SZXF1ZXN0EgoKAmlkGAEgASgEEhIKCnRpbWVvdXRfbXMYAiABKA0SJwoDcHV0GAMgASgLMhgudHNyYWZ0Lmt2LnYxLlB1dFJlcXVlc3RIABInCgNnZXQYBCABKAsyGC50c3JhZnQua3YudjEuR2V0UmVxdWVzdEgAEi0KBmRlbGV0ZRgFIAEoCzIbLnRzcmFmdC5rdi52MS5EZWxldGVSZXF1ZXN0SAASPwoQY29tcGFyZV9hbmRfc3dhcBgGIAEoCzIjLnRzcmFmdC5rdi52MS5Db21wYXJlQW5kU3dhcFJlcXVlc3RIABI4CgxvcGVuX3Nlc3Npb24YByABKAsyIC50c3JhZnQua3YudjEuT3BlblNlc3Npb25SZXF1ZXN0SABCCQoHcmVxdWVzdCLXAgoPU2Vzc2lvblJlc3BvbnNlEgoKAmlkGAEgASgEEigKA3B1dBgCIAEoCzIZLnRzcmFmdC5rdi52MS5QdXRSZXNwb25zZUgAEigKA2dldBgDIAEoCzIZLnRzcmFmdC5rdi52MS5HZXRSZXNwb25zZUgAEi4KBmRlbGV0ZRgEIAEoCzIcLnRzcmFmdC5rdi52MS5EZWxldGVSZXNwb25zZUgAEkAKEGNvbXBhcmVfYW5kX3N3YXAYBSABKAsyJC50c3JhZnQua3YudjEuQ29tcGFyZUFuZFN3YXBSZXNwb25zZUgAEjkKDG9wZW5fc2Vzc2lvbhgGIAEoCzIhLnRzcmFmdC5rdi52MS5PcGVuU2Vzc2lvblJlc3BvbnNlSAASKwoFZXJyb3IYByABKAsyGi50c3JhZnQua3YudjEuUmVxdWVzdEVycm9ySABCCgoIcmVzcG9uc2UiPQoMUmVxdWVzdEVycm9yEgwKBGNvZGUYASABKAkSDgoGc3RhdHVzGAIgASgNEg8KB21lc3NhZ2UYAyABKAkiDwoNU3RhdHVzUmVxdWVzdCLKAQoOU3RhdHVzUmVzcG9uc2USEQoJbWVtYmVyX2lkGAEgASgJEgwKBHJvbGUYAiABKAkSDAoEdGVybRgDIAEoBBIRCglsZWFkZXJfaWQYBCABKAkSFAoMY29tbWl0X2luZGV4GAUgASgEEhUKDWFwcGxpZWRfaW5kZXgYBiABKAQSFAoMc3RhdGVfZGlnZXN0GAcgASgJEg4KBnZvdGVycxgIIAMoCRIQCghsZWFybmVycxgJIAMoCRIRCgljb25maWdfaWQYCiABKAkqjgEKD1JlYWRDb25zaXN0ZW5jeRIgChxSRUFEX0NPTlNJU1RFTkNZX1VOU1BFQ0lGSUVEEAASIQodUkVBRF9DT05TSVNURU5DWV9MSU5FQVJJWkFCTEUQARIaChZSRUFEX0NPTlNJU1RFTkNZX0xFQVNFEAISGgoWUkVBRF9DT05TSVNURU5DWV9TVEFMRRADMoMECgJLVhI6CgNQdXQSGC50c3JhZnQua3YudjEuUHV0UmVxdWVzdBoZLnRzcmFmdC5rdi52MS5QdXRSZXNwb25zZRI6CgNHZXQSGC50c3JhZnQua3YudjEuR2V0UmVxdWVzdBoZLnRzcmFmdC5rdi52MS5HZXRSZXNwb25zZRJDCgZEZWxldGUSGy50c3JhZnQua3YudjEuRGVsZXRlUmVxdWVzdBocLnRzcmFmdC5rdi52MS5EZWxldGVSZXNwb25zZRJbCg5Db21wYXJlQW5kU3dhcBIjLnRzcmFmdC5rdi52MS5Db21wYXJlQW5kU3dhcFJlcXVlc3QaJC50c3JhZnQua3YudjEuQ29tcGFyZUFuZFN3YXBSZXNwb25zZRJSCgtPcGVuU2Vzc2lvbhIgLnRzcmFmdC5rdi52MS5PcGVuU2Vzc2lvblJlcXVlc3QaIS50c3JhZnQua3YudjEuT3BlblNlc3Npb25SZXNwb25zZRJDCgZTdGF0dXMSGy50c3JhZnQua3YudjEuU3RhdHVzUmVxdWVzdBocLnRzcmFmdC5rdi52MS5TdGF0dXNSZXNwb25zZRJKCgdTZXNzaW9uEhwudHNyYWZ0Lmt2LnYxLlNlc3Npb25SZXF1ZXN0Gh0udHNyYWZ0Lmt2LnYxLlNlc3Npb25SZXNwb25zZSgBMAFiBnByb3RvMw");
 
 /**
  * Numbers one write within a session so that a retried write is applied once and answered with its first result.
@@ -360,6 +360,196 @@ export const OpenSessionResponseSchema: GenMessage<OpenSessionResponse> = /*@__P
   messageDesc(file_tsraft_kv_v1_kv, 11);
 
 /**
+ * One request on a KV.Session stream.
+ *
+ * @generated from message tsraft.kv.v1.SessionRequest
+ */
+export type SessionRequest = Message<"tsraft.kv.v1.SessionRequest"> & {
+  /**
+   * Chosen by the client and echoed in the answer; must differ from the id of every request of the stream
+   * still awaiting its answer (a duplicate is answered INVALID_ARGUMENT under that id).
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The request's time budget in milliseconds from its arrival, as a unary call's deadline; 0: the member's
+   * own request timeout (which also caps a larger budget).
+   *
+   * @generated from field: uint32 timeout_ms = 2;
+   */
+  timeoutMs: number;
+
+  /**
+   * The request; unset is answered INVALID_ARGUMENT.
+   *
+   * @generated from oneof tsraft.kv.v1.SessionRequest.request
+   */
+  request: {
+    /**
+     * As KV.Put.
+     *
+     * @generated from field: tsraft.kv.v1.PutRequest put = 3;
+     */
+    value: PutRequest;
+    case: "put";
+  } | {
+    /**
+     * As KV.Get.
+     *
+     * @generated from field: tsraft.kv.v1.GetRequest get = 4;
+     */
+    value: GetRequest;
+    case: "get";
+  } | {
+    /**
+     * As KV.Delete.
+     *
+     * @generated from field: tsraft.kv.v1.DeleteRequest delete = 5;
+     */
+    value: DeleteRequest;
+    case: "delete";
+  } | {
+    /**
+     * As KV.CompareAndSwap.
+     *
+     * @generated from field: tsraft.kv.v1.CompareAndSwapRequest compare_and_swap = 6;
+     */
+    value: CompareAndSwapRequest;
+    case: "compareAndSwap";
+  } | {
+    /**
+     * As KV.OpenSession.
+     *
+     * @generated from field: tsraft.kv.v1.OpenSessionRequest open_session = 7;
+     */
+    value: OpenSessionRequest;
+    case: "openSession";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tsraft.kv.v1.SessionRequest.
+ * Use `create(SessionRequestSchema)` to create a new message.
+ */
+export const SessionRequestSchema: GenMessage<SessionRequest> = /*@__PURE__*/
+  messageDesc(file_tsraft_kv_v1_kv, 12);
+
+/**
+ * The answer to one SessionRequest.
+ *
+ * @generated from message tsraft.kv.v1.SessionResponse
+ */
+export type SessionResponse = Message<"tsraft.kv.v1.SessionResponse"> & {
+  /**
+   * The id of the request answered.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The unary call's response (of the request's kind), or its error.
+   *
+   * @generated from oneof tsraft.kv.v1.SessionResponse.response
+   */
+  response: {
+    /**
+     * Answers `put`.
+     *
+     * @generated from field: tsraft.kv.v1.PutResponse put = 2;
+     */
+    value: PutResponse;
+    case: "put";
+  } | {
+    /**
+     * Answers `get`.
+     *
+     * @generated from field: tsraft.kv.v1.GetResponse get = 3;
+     */
+    value: GetResponse;
+    case: "get";
+  } | {
+    /**
+     * Answers `delete`.
+     *
+     * @generated from field: tsraft.kv.v1.DeleteResponse delete = 4;
+     */
+    value: DeleteResponse;
+    case: "delete";
+  } | {
+    /**
+     * Answers `compare_and_swap`.
+     *
+     * @generated from field: tsraft.kv.v1.CompareAndSwapResponse compare_and_swap = 5;
+     */
+    value: CompareAndSwapResponse;
+    case: "compareAndSwap";
+  } | {
+    /**
+     * Answers `open_session`.
+     *
+     * @generated from field: tsraft.kv.v1.OpenSessionResponse open_session = 6;
+     */
+    value: OpenSessionResponse;
+    case: "openSession";
+  } | {
+    /**
+     * The request failed.
+     *
+     * @generated from field: tsraft.kv.v1.RequestError error = 7;
+     */
+    value: RequestError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message tsraft.kv.v1.SessionResponse.
+ * Use `create(SessionResponseSchema)` to create a new message.
+ */
+export const SessionResponseSchema: GenMessage<SessionResponse> = /*@__PURE__*/
+  messageDesc(file_tsraft_kv_v1_kv, 13);
+
+/**
+ * Why one request on a KV.Session stream failed: what the unary call's status and trailer would say.
+ *
+ * @generated from message tsraft.kv.v1.RequestError
+ */
+export type RequestError = Message<"tsraft.kv.v1.RequestError"> & {
+  /**
+   * tsraft's error code, as the unary call's `tsraft-error-code` trailer (`NOT_LEADER`, `OUTCOME_UNKNOWN`,
+   * ...; see docs/kv.md).
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The gRPC status code the unary call would end with (UNAVAILABLE = 14, ...), for clients that do not
+   * know `code`.
+   *
+   * @generated from field: uint32 status = 2;
+   */
+  status: number;
+
+  /**
+   * What went wrong, for people; as the unary call's status details.
+   *
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message tsraft.kv.v1.RequestError.
+ * Use `create(RequestErrorSchema)` to create a new message.
+ */
+export const RequestErrorSchema: GenMessage<RequestError> = /*@__PURE__*/
+  messageDesc(file_tsraft_kv_v1_kv, 14);
+
+/**
  * Asks a member for its status.
  *
  * @generated from message tsraft.kv.v1.StatusRequest
@@ -372,7 +562,7 @@ export type StatusRequest = Message<"tsraft.kv.v1.StatusRequest"> & {
  * Use `create(StatusRequestSchema)` to create a new message.
  */
 export const StatusRequestSchema: GenMessage<StatusRequest> = /*@__PURE__*/
-  messageDesc(file_tsraft_kv_v1_kv, 12);
+  messageDesc(file_tsraft_kv_v1_kv, 15);
 
 /**
  * One member's view.
@@ -449,7 +639,7 @@ export type StatusResponse = Message<"tsraft.kv.v1.StatusResponse"> & {
  * Use `create(StatusResponseSchema)` to create a new message.
  */
 export const StatusResponseSchema: GenMessage<StatusResponse> = /*@__PURE__*/
-  messageDesc(file_tsraft_kv_v1_kv, 13);
+  messageDesc(file_tsraft_kv_v1_kv, 16);
 
 /**
  * How a Get is served.
@@ -564,6 +754,24 @@ export const KV: GenService<{
     methodKind: "unary";
     input: typeof StatusRequestSchema;
     output: typeof StatusResponseSchema;
+  },
+  /**
+   * Many Put, Get, Delete, CompareAndSwap and OpenSession requests pipelined over one long-lived
+   * bidirectional stream, each answered once, in any order, under the id its request carries. Every
+   * request runs exactly as the unary call of the same name would (forwarding, consistency, sessions,
+   * admission) and fails with the same codes, carried in a RequestError instead of a status. Requests of one
+   * stream run concurrently, at most a member-chosen number at once (more are answered RESOURCE_EXHAUSTED).
+   * The member answers every request it has read before it ends the stream with a status, so a request
+   * without an answer when the stream ends with a status carrying `tsraft-error-code` was never started;
+   * when the stream breaks otherwise (connection lost, cancelled), requests without an answer may or may not
+   * have been applied.
+   *
+   * @generated from rpc tsraft.kv.v1.KV.Session
+   */
+  session: {
+    methodKind: "bidi_streaming";
+    input: typeof SessionRequestSchema;
+    output: typeof SessionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tsraft_kv_v1_kv, 0);

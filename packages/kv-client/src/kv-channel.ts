@@ -1,6 +1,7 @@
 import {
   type ChannelOptions,
   Client,
+  type ClientDuplexStream,
   type ClientUnaryCall,
   Metadata,
   type MethodDefinition,
@@ -27,19 +28,26 @@ const KV_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.enable_retries': 0,
 };
 
-/** One grpc-js channel to `address` and the unary calls made on it. */
-export interface UnaryChannel {
+/** One grpc-js channel to `address` and the calls made on it. */
+export interface KvChannel {
+  /** The `host:port` the channel connects to. */
+  readonly address: string;
   /** Makes one unary call; rejects with a {@link KvError}. */
   call<Req, Res>(method: MethodDefinition<Req, Res>, req: Req, opts: CallOptions): Promise<Res>;
+  /**
+   * Starts a bidirectional stream of `method`, without deadline; the caller listens for its `error`.
+   * @throws KvError `CLOSED` once the channel is closed.
+   */
+  stream<Req, Res>(method: MethodDefinition<Req, Res>): ClientDuplexStream<Req, Res>;
   /** Closes the channel; later calls reject with `CLOSED`. Idempotent. */
   close(): void;
 }
 
 /**
- * Opens the channel of a stub to `address`: each call has the given deadline and rejects with
+ * Opens the channel of a stub to `address`: each unary call has the given deadline and rejects with
  * `KvError.from(serviceError)`; a response whose bytes do not decode rejects with `INTERNAL`.
  */
-export function openUnaryChannel(address: string, tls: KvTlsFiles | undefined): UnaryChannel {
+export function openKvChannel(address: string, tls: KvTlsFiles | undefined): KvChannel {
   const client = new Client(address, loadKvChannelCredentials(tls), KV_CHANNEL_OPTIONS);
   let closed = false;
 
@@ -89,8 +97,20 @@ export function openUnaryChannel(address: string, tls: KvTlsFiles | undefined): 
     });
   }
 
+  function stream<Req, Res>(method: MethodDefinition<Req, Res>): ClientDuplexStream<Req, Res> {
+    if (closed) throw new KvError('CLOSED', `the stub for ${address} is closed`);
+    try {
+      return client.makeBidiStreamRequest(method.path, method.requestSerialize, method.responseDeserialize);
+    } catch (error) {
+      // grpc-js throws synchronously on a channel closed under us.
+      throw closed ? new KvError('CLOSED', `the stub for ${address} is closed`) : KvError.from(error);
+    }
+  }
+
   return {
+    address,
     call,
+    stream,
     close: () => {
       if (closed) return;
       closed = true;
