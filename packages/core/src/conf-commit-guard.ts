@@ -34,10 +34,15 @@ export class ConfCommitGuard {
       const index = this.pending[i]!;
       if (index >= first.index && index <= last) this.pending.splice(i, 1);
     }
+    let added = false;
     for (const entry of entries) {
-      if (entry.type === 'config' && entry.index > this.durableCommit) this.pending.push(entry.index);
+      if (entry.type === 'config' && entry.index > this.durableCommit) {
+        this.pending.push(entry.index);
+        added = true;
+      }
     }
-    this.pending.sort((a, b) => a - b);
+    // Config entries are rare: the common append touches nothing here.
+    if (added) this.pending.sort((a, b) => a - b);
   }
 
   /** Notes that the log was replaced by a snapshot: every earlier entry is gone. */

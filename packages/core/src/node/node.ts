@@ -101,7 +101,8 @@ export interface RaftNode<Result = unknown> {
   /**
    * Resolves once the node stops: with `null` after `close()`, with the fault after a crash-stop
    * (`STORAGE_FAILED`, or `STOPPED` for a failing state machine or core), or with `REMOVED` once this node
-   * applied a configuration without it (a removed leader first hands leadership over). Never rejects.
+   * applied a configuration without it and a leader released it (no voter can need its vote any more; a
+   * removed leader first hands leadership over). Never rejects.
    */
   whenStopped(): Promise<RaftError | null>;
   /**
